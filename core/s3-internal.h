@@ -194,4 +194,103 @@ int s3_copy_stream(struct s3_call *call, const char *src_bucket, const char *src
                    int (*put_fn)(struct s3_call *call, void *ctx), void *ctx,
                    struct cairn_object_info *src_info_r);
 
+
+/* ---- added by s3a ------------------------------------------------------ */
+
+/*
+ * Like s3_error, for S3 error codes that CAIRN_ERROR_TABLE lacks
+ * (NoSuchBucketPolicy, NoSuchTagSet, NoSuchLifecycleConfiguration, ...):
+ * answers `status` with <Code>code</Code> and `message`.  Returns 0.
+ */
+int s3_error_code(struct s3_call *call, int status, const char *code, const char *message);
+
+/* The S3 error code, HTTP status and default message of a CAIRN_E_* value
+ * (unknown values map to InternalError / 500). */
+const char *s3_error_name(int err);
+int s3_error_status(int err);
+const char *s3_error_message(int err);
+
+/* Answers `status` with a body of `len` bytes of `content_type`. */
+int s3_respond_body(struct s3_call *call, int status, const char *content_type,
+                    const void *body, size_t len, const struct cairn_kv *headers,
+                    size_t n_headers);
+
+/* Source of raw (still encoded) request body bytes for the body pipeline. */
+typedef ssize_t (*s3_raw_read_fn)(void *ctx, void *buf, size_t len);
+
+struct s3_body;
+
+/*
+ * What the S3 layer keeps per call beyond struct s3_call.  s3-server.c makes
+ * one per request; call->req.owner points at it.  Helpers cope with a call
+ * whose req.owner is NULL (then no status is tracked and no body is read).
+ */
+struct s3_call_ext {
+    struct s3_call *call;
+    s3_raw_read_fn raw_read;    /* default: http_exchange_read(call->ex) */
+    void *raw_ctx;
+    struct s3_body *body;       /* the body pipeline once begun */
+    size_t n_trailers, cap_trailers;
+    struct cairn_kv *trailers;  /* from aws-chunked trailers (set_trailer) */
+    int status;                 /* the status answered, for the access log */
+    uint64_t bytes_out;         /* body bytes written */
+    const char *error_code;     /* the S3 error code answered, or NULL */
+    int copying;                /* the body is a copy source, not the request's */
+};
+
+/* The call's extension, or NULL. */
+struct s3_call_ext *s3_call_ext(const struct s3_call *call);
+
+/* Trailing header `name` (lower-case) reported through set_trailer, or NULL. */
+const char *s3_trailer(const struct s3_call *call, const char *name);
+
+/*
+ * Evaluates x-amz-copy-source-if-match / -none-match / -modified-since /
+ * -unmodified-since against the copy source: 0 or CAIRN_E_PRECONDITION_FAILED.
+ */
+int s3_copy_source_conditions(struct s3_call *call, const struct cairn_object_info *src);
+
+/* Releases what the body pipeline holds; called once when the request ends. */
+void s3_body_end(struct s3_call *call);
+
+/* Appends one header to a growing request-lifetime array; 0 or CAIRN_E_NOMEM. */
+int s3_headers_add(struct s3_call *call, struct cairn_kv **headers_r, size_t *n_r,
+                   size_t *cap_r, const char *name, const char *value);
+
+/* The cairn_req.set_trailer implementation (copies into the call). */
+int s3_req_set_trailer(struct cairn_req *req, const char *name, const char *value);
+
+/* The cairn_req.write implementation: writes to the exchange, counts bytes. */
+int s3_req_write(struct cairn_req *req, const void *buf, size_t len);
+
+/*
+ * Maps "crc32", "crc32c", "crc64nvme", "sha1", "sha256" (any case) to its
+ * hash algorithm; 0 when unknown.
+ */
+enum cairn_hash_algo s3_checksum_algo(const char *name);
+
+/* Base64 (standard alphabet, padded) of `len` bytes, request-lifetime. */
+char *s3_base64(struct s3_call *call, const uint8_t *data, size_t len);
+/* Decodes standard base64; returns the length or -1 when malformed or > cap. */
+ssize_t s3_base64_decode(const char *in, uint8_t *out, size_t cap);
+/* Lower-case hex of `len` bytes into out (2*len+1 bytes). */
+void s3_hex(const uint8_t *data, size_t len, char *out);
+
+/* The owner of call->bucket (request-lifetime), "" when unknown; or a
+ * negative error (CAIRN_E_NO_SUCH_BUCKET) through *err_r. */
+const char *s3_bucket_owner(struct s3_call *call, int *err_r);
+
+/* Authorization of call->op for call->who (s3-authz.c): 0 or CAIRN_E_ACCESS_DENIED. */
+int s3_authorize(struct s3_call *call);
+
+/* s3a's operation handlers (dispatched by s3-server.c). */
+int s3_op_bucket(struct s3_call *call);  /* every bucket-level op of s3-bucket.c */
+int s3_op_put_object(struct s3_call *call);
+int s3_op_get_object(struct s3_call *call); /* GET and HEAD */
+int s3_op_delete_object(struct s3_call *call);
+int s3_op_copy_object(struct s3_call *call);
+int s3_op_object_tagging(struct s3_call *call); /* get, put, delete */
+int s3_op_object_acl(struct s3_call *call);     /* get, put */
+int s3_op_get_object_attributes(struct s3_call *call);
+
 #endif

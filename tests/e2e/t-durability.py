@@ -56,8 +56,8 @@ for key, digest in want.items():
 tap.ok(not bad, "after wiping 2 of 4 drives, all %d objects read byte-exact" % len(want), bad[:10])
 
 # -- crash rounds -------------------------------------------------------
-acked = {}      # key -> md5 of the last acknowledged body
-attempted = {}  # key -> set of md5s ever sent
+acked = {}      # key -> index (in attempted[key]) of the last acknowledged body
+attempted = {}  # key -> md5s sent to the key, in order
 lock = threading.Lock()
 lost_total, torn_total = [], []
 for rnd in range(ROUNDS):
@@ -73,13 +73,14 @@ for rnd in range(ROUNDS):
             body = body_for(key, gen * 1000 + rnd, size)
             d = hashlib.md5(body).hexdigest()
             with lock:
-                attempted.setdefault(key, set()).add(d)
+                attempted.setdefault(key, []).append(d)
+                idx = len(attempted[key]) - 1
             try:
                 c.put_object(Bucket="dur", Key=key, Body=body)
             except Exception:  # noqa: BLE001 -- the kill interrupts requests
                 return
             with lock:
-                acked[key] = d
+                acked[key] = max(acked.get(key, -1), idx)
 
     threads = [threading.Thread(target=writer, args=(t,)) for t in range(4)]
     for t in threads:
@@ -102,13 +103,16 @@ for rnd in range(ROUNDS):
             d = hashlib.md5(s3.get_object(Bucket="dur", Key=key)["Body"].read()).hexdigest()
         except botocore.exceptions.ClientError as e:
             d = e.response["Error"]["Code"]
-        if key in snapshot and d not in attempted[key]:
+        sent = attempted.get(key, [])
+        # The body read must be the last acknowledged one or one sent after it
+        # (an unacknowledged newer PUT may have committed before the kill).
+        idx = max((i for i, x in enumerate(sent) if x == d), default=-1)
+        if key in snapshot and idx < snapshot[key]:
             lost.append((key, d))
-        elif key in listed and d not in attempted.get(key, ()):
+        elif key in listed and idx < 0:
             torn.append((key, d))
-        # A newer unacknowledged body may legitimately win; record what we read.
-        if d in attempted.get(key, ()):
-            acked[key] = d
+        if idx >= 0:
+            acked[key] = max(acked.get(key, -1), idx)
     lost_total += lost
     torn_total += torn
 tap.ok(not lost_total, "%d kill -9 rounds: no acknowledged object lost or damaged" % ROUNDS, lost_total[:10])
