@@ -639,7 +639,7 @@ int main(int argc, char **argv)
     if (opt.objects > 0 && opt.op != OP_PUT && opt.op != OP_DELETE) {
         for (long i = 0; i < opt.objects; i++) {
             int st = one_put(&ws[0], i);
-            if (st != 200)
+            if (st != 200 && st != 201 && st != 204)
                 die("preparing object %ld failed (HTTP %d)", i, st);
         }
         ws[0].st.ops = ws[0].st.errors = 0;

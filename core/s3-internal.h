@@ -204,6 +204,10 @@ int s3_copy_stream(struct s3_call *call, const char *src_bucket, const char *src
  */
 int s3_error_code(struct s3_call *call, int status, const char *code, const char *message);
 
+/* s3_error with extra response headers (x-amz-delete-marker, Content-Range, ...). */
+int s3_error_headers(struct s3_call *call, int err, const char *message, const char *extra_xml,
+                     const struct cairn_kv *headers, size_t n_headers);
+
 /* The S3 error code, HTTP status and default message of a CAIRN_E_* value
  * (unknown values map to InternalError / 500). */
 const char *s3_error_name(int err);
@@ -282,6 +286,11 @@ const char *s3_bucket_owner(struct s3_call *call, int *err_r);
 
 /* Authorization of call->op for call->who (s3-authz.c): 0 or CAIRN_E_ACCESS_DENIED. */
 int s3_authorize(struct s3_call *call);
+
+/* Authorization of one more action on another resource (CopyObject's source:
+ * s3:GetObject on bucket/key): 0 or CAIRN_E_ACCESS_DENIED. */
+int s3_authorize_action(struct s3_call *call, const char *action, const char *bucket,
+                        const char *key);
 
 /* s3a's operation handlers (dispatched by s3-server.c). */
 int s3_op_bucket(struct s3_call *call);  /* every bucket-level op of s3-bucket.c */

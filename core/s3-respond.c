@@ -168,7 +168,8 @@ static const char *s3_error_resource(struct s3_call *call)
 }
 
 static int s3_error_render(struct s3_call *call, int status, const char *code,
-                           const char *message, const char *extra_xml)
+                           const char *message, const char *extra_xml,
+                           const struct cairn_kv *headers, size_t n_headers)
 {
     struct s3_call_ext *ext = s3_call_ext(call);
     if (ext)
@@ -194,24 +195,31 @@ static int s3_error_render(struct s3_call *call, int status, const char *code,
     int is_head = call->head && strcmp(call->head->method, "HEAD") == 0;
     if (w.failed || is_head || status == 304) {
         xml_writer_clear(&w);
-        return s3_respond_empty(call, status, NULL, 0);
+        return s3_respond_empty(call, status, headers, n_headers);
     }
     /* S3 keeps a connection usable after an error, but an unread PUT body
      * makes the HTTP layer close it; nothing to do here. */
-    s3_respond_xml(call, status, w.buf, w.len, NULL, 0);
+    s3_respond_xml(call, status, w.buf, w.len, headers, n_headers);
     xml_writer_clear(&w);
     return 0;
 }
 
 int s3_error(struct s3_call *call, int err, const char *message, const char *extra_xml)
 {
+    return s3_error_headers(call, err, message, extra_xml, NULL, 0);
+}
+
+int s3_error_headers(struct s3_call *call, int err, const char *message, const char *extra_xml,
+                     const struct cairn_kv *headers, size_t n_headers)
+{
     const struct s3_error_entry *e = s3_error_lookup(err);
-    return s3_error_render(call, e->status, e->code, message ? message : e->message, extra_xml);
+    return s3_error_render(call, e->status, e->code, message ? message : e->message, extra_xml,
+                           headers, n_headers);
 }
 
 int s3_error_code(struct s3_call *call, int status, const char *code, const char *message)
 {
-    return s3_error_render(call, status, code, message ? message : "", NULL);
+    return s3_error_render(call, status, code, message ? message : "", NULL, NULL, 0);
 }
 
 /* Splits ms since the epoch into UTC calendar fields. */
