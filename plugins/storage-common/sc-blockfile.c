@@ -1,0 +1,54 @@
+/*
+ * sc-blockfile.c -- checksummed shard blocks.
+ */
+#include "sc-blockfile.h"
+#include "sc-drive.h"
+#include "sc-util.h"
+
+#include <cairn/plugin.h>
+#include <string.h>
+
+void sc_block_encode(const uint8_t *data, size_t len, uint8_t *out)
+{
+    sc_put_be64(out, sc_xxh64(data, len));
+    memcpy(out + SC_BLOCK_SUM, data, len);
+}
+
+int sc_block_write(struct sc_drive *d, int fh, uint64_t block, size_t full_len,
+                   const uint8_t *data, size_t len)
+{
+    uint8_t sum[SC_BLOCK_SUM];
+    sc_put_be64(sum, sc_xxh64(data, len));
+    uint64_t off = sc_block_offset(block, full_len);
+    ssize_t n = d->ops->pwrite(d, fh, sum, SC_BLOCK_SUM, off);
+    if (n < 0)
+        return (int)n;
+    n = d->ops->pwrite(d, fh, data, len, off + SC_BLOCK_SUM);
+    return n < 0 ? (int)n : 0;
+}
+
+int sc_block_read(struct sc_drive *d, int fh, uint64_t block, size_t full_len, uint8_t *data,
+                  size_t len, uint8_t *scratch)
+{
+    ssize_t n = d->ops->pread(d, fh, scratch, SC_BLOCK_SUM + len, sc_block_offset(block, full_len));
+    if (n < 0)
+        return (int)n;
+    if ((size_t)n != SC_BLOCK_SUM + len)
+        return CAIRN_E_CORRUPT;
+    if (sc_get_be64(scratch) != sc_xxh64(scratch + SC_BLOCK_SUM, len))
+        return CAIRN_E_CORRUPT;
+    memcpy(data, scratch + SC_BLOCK_SUM, len);
+    return 0;
+}
+
+int sc_block_read_mem(const uint8_t *mem, size_t mem_len, uint64_t block, size_t full_len,
+                      uint8_t *data, size_t len)
+{
+    uint64_t off = sc_block_offset(block, full_len);
+    if (off > mem_len || mem_len - off < SC_BLOCK_SUM + len)
+        return CAIRN_E_CORRUPT;
+    if (sc_get_be64(mem + off) != sc_xxh64(mem + off + SC_BLOCK_SUM, len))
+        return CAIRN_E_CORRUPT;
+    memcpy(data, mem + off + SC_BLOCK_SUM, len);
+    return 0;
+}

@@ -1,0 +1,144 @@
+/*
+ * sc-util.c -- hex, base64, ids and checksums for the storage backends.
+ */
+#include "sc-util.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <xxhash.h>
+
+void sc_hex_encode(const uint8_t *in, size_t len, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < len; i++) {
+        out[2 * i] = digits[in[i] >> 4];
+        out[2 * i + 1] = digits[in[i] & 15];
+    }
+    out[2 * len] = '\0';
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int sc_hex_decode(const char *hex, uint8_t *out, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        int hi = hexval(hex[2 * i]);
+        if (hi < 0)
+            return -1;
+        int lo = hexval(hex[2 * i + 1]);
+        if (lo < 0)
+            return -1;
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return 0;
+}
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+char *sc_b64_encode(const uint8_t *in, size_t len)
+{
+    char *out = malloc((len + 2) / 3 * 4 + 1);
+    if (!out)
+        return NULL;
+    size_t o = 0, i = 0;
+    for (; i + 2 < len; i += 3) {
+        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+        out[o++] = b64[v >> 18];
+        out[o++] = b64[(v >> 12) & 63];
+        out[o++] = b64[(v >> 6) & 63];
+        out[o++] = b64[v & 63];
+    }
+    if (i < len) {
+        uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < len ? (uint32_t)in[i + 1] << 8 : 0);
+        out[o++] = b64[v >> 18];
+        out[o++] = b64[(v >> 12) & 63];
+        out[o++] = i + 1 < len ? b64[(v >> 6) & 63] : '=';
+        out[o++] = '=';
+    }
+    out[o] = '\0';
+    return out;
+}
+
+static int b64val(char c)
+{
+    const char *p = c ? strchr(b64, c) : NULL;
+    return p ? (int)(p - b64) : -1;
+}
+
+int sc_b64_decode(const char *in, uint8_t **out_r, size_t *len_r)
+{
+    size_t n = strlen(in);
+    if (n % 4)
+        return -1;
+    uint8_t *out = malloc(n / 4 * 3 + 1);
+    if (!out)
+        return -1;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i += 4) {
+        int v[4], pad = 0;
+        for (int j = 0; j < 4; j++) {
+            if (in[i + j] == '=' && i + 4 == n && j >= 2) {
+                v[j] = 0;
+                pad++;
+            } else if (pad || (v[j] = b64val(in[i + j])) < 0) {
+                free(out);
+                return -1;
+            }
+        }
+        uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
+        out[o++] = (uint8_t)(w >> 16);
+        if (pad < 2)
+            out[o++] = (uint8_t)(w >> 8);
+        if (pad < 1)
+            out[o++] = (uint8_t)w;
+    }
+    *out_r = out;
+    *len_r = o;
+    return 0;
+}
+
+int64_t sc_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void sc_new_id(char out[33])
+{
+    uint8_t raw[16];
+    uint64_t ms = (uint64_t)sc_now_ms();
+    for (int i = 5; i >= 0; i--) {
+        raw[i] = (uint8_t)ms;
+        ms >>= 8;
+    }
+    if (getrandom(raw + 6, 10, 0) != 10) {
+        /* Never expected; fall back to a weaker but unique-enough source. */
+        static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+        static uint64_t counter;
+        pthread_mutex_lock(&mu);
+        uint64_t c = ++counter ^ (uint64_t)clock();
+        pthread_mutex_unlock(&mu);
+        memcpy(raw + 6, &c, 8);
+        raw[14] = raw[15] = 0;
+    }
+    sc_hex_encode(raw, 16, out);
+}
+
+uint64_t sc_xxh64(const void *data, size_t len)
+{
+    return XXH64(data, len, 0);
+}
