@@ -84,6 +84,12 @@ void http_exchange_finish(struct http_exchange *ex);
 /* Request-lifetime memory (freed by http_exchange_finish). */
 void *http_exchange_alloc(struct http_exchange *ex, size_t size);
 
+/*
+ * The most request-body bytes the bounded buffer ever held for this exchange
+ * (for tests and metrics: shows the backpressure at work).
+ */
+size_t http_exchange_body_peak(struct http_exchange *ex);
+
 /* The handler, called on a worker thread for each request. */
 typedef void (*http_handler_fn)(struct http_exchange *ex, void *arg);
 

@@ -1,0 +1,283 @@
+/*
+ * http-exchange.c -- the worker's side of one request: reading the body from
+ * the bounded buffer the I/O thread fills, and queueing the response for the
+ * I/O thread to send.  See http-server-internal.h for the locking rules.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "http-server-internal.h"
+
+void http_exchange_free(struct http_exchange *ex)
+{
+    if (!ex)
+        return;
+    arena_free(ex->arena);
+    if (ex->body_in)
+        evbuffer_free(ex->body_in);
+    if (ex->out)
+        evbuffer_free(ex->out);
+    pthread_mutex_destroy(&ex->mu);
+    pthread_cond_destroy(&ex->cond);
+    free(ex);
+}
+
+/* Set by http_exchange_finish through ex->finished_r, so the worker can tell
+ * whether the handler finished the exchange without touching it afterwards. */
+static __thread int *finished_flag;
+
+void http_exchange_run(struct worker_job *job)
+{
+    struct http_exchange *ex = (struct http_exchange *)job;
+    struct http_server *srv = ex->srv;
+    int finished = 0;
+    finished_flag = &finished;
+    srv->handler(ex, srv->handler_arg);
+    finished_flag = NULL;
+    /* A handler that forgot to finish would hang the connection. */
+    if (!finished)
+        http_exchange_finish(ex);
+}
+
+const struct http_request_head *http_exchange_head(struct http_exchange *ex)
+{
+    return &ex->head;
+}
+
+const char *http_exchange_header(struct http_exchange *ex, const char *name)
+{
+    for (size_t i = 0; i < ex->head.n_headers; i++)
+        if (strcmp(ex->head.headers[i].name, name) == 0)
+            return ex->head.headers[i].value;
+    return NULL;
+}
+
+void *http_exchange_alloc(struct http_exchange *ex, size_t size)
+{
+    return arena_alloc(ex->arena, size);
+}
+
+int http_exchange_responded(struct http_exchange *ex)
+{
+    return ex->responded;
+}
+
+size_t http_exchange_body_peak(struct http_exchange *ex)
+{
+    pthread_mutex_lock(&ex->mu);
+    size_t n = ex->body_peak;
+    pthread_mutex_unlock(&ex->mu);
+    return n;
+}
+
+ssize_t http_exchange_read(struct http_exchange *ex, void *buf, size_t len)
+{
+    if (!ex->body_in)
+        return 0; /* the request has no body */
+    int notify = 0;
+    ssize_t n = 0;
+    pthread_mutex_lock(&ex->mu);
+    if (ex->head.expect_continue && !ex->continue_sent && !ex->responded && !ex->body_done &&
+        !ex->gone) {
+        evbuffer_add(ex->out, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+        ex->continue_sent = 1;
+        pthread_mutex_unlock(&ex->mu);
+        http_conn_notify(ex->conn, 0);
+        pthread_mutex_lock(&ex->mu);
+    }
+    while (evbuffer_get_length(ex->body_in) == 0 && !ex->body_done && !ex->body_error)
+        pthread_cond_wait(&ex->cond, &ex->mu);
+    size_t held = evbuffer_get_length(ex->body_in);
+    if (held > 0 && len > 0) {
+        n = evbuffer_remove(ex->body_in, buf, len);
+        if (n < 0)
+            n = CAIRN_E_INTERNAL;
+        /* Wake the I/O thread once half the buffer is free again. */
+        if (ex->io_paused &&
+            evbuffer_get_length(ex->body_in) <= ex->srv->opts.body_buffer_bytes / 2) {
+            ex->io_paused = 0;
+            notify = 1;
+        }
+    } else if (held == 0) {
+        n = ex->body_error ? ex->body_error : 0;
+    }
+    pthread_mutex_unlock(&ex->mu);
+    if (notify)
+        http_conn_notify(ex->conn, 0);
+    return n;
+}
+
+/* Header names the HTTP layer writes itself. */
+static int reserved_header(const char *name)
+{
+    static const char *const names[] = {"content-length", "transfer-encoding", "connection",
+                                        "date", "server", "keep-alive"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcasecmp(name, names[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* A name or value that would break the response framing. */
+static int unsafe_text(const char *s)
+{
+    return strpbrk(s, "\r\n") != NULL;
+}
+
+int http_exchange_respond(struct http_exchange *ex, int status, const struct cairn_kv *headers,
+                          size_t n_headers, int64_t content_length)
+{
+    if (ex->responded || status < 200 || status > 999)
+        return CAIRN_E_INTERNAL;
+    const struct http_request_head *h = &ex->head;
+    ex->responded = 1;
+    ex->status = status;
+    int body_forbidden = status == 204 || status == 304;
+    ex->no_body = ex->is_head_method || body_forbidden;
+
+    pthread_mutex_lock(&ex->mu);
+    if (ex->gone) {
+        pthread_mutex_unlock(&ex->mu);
+        return CAIRN_E_CLIENT_GONE;
+    }
+    int close_conn = !h->keep_alive || atomic_load(&ex->srv->stopping) || ex->force_close ||
+                     ex->body_error;
+    if (ex->body_in && !ex->body_done) {
+        /* The rest of the body must be discarded: close when it is large or
+         * unknown, or when the client still waits for 100 Continue. */
+        if (h->content_length < 0 ||
+            (uint64_t)h->content_length - ex->body_received >= HTTP_DISCARD_MAX ||
+            (h->expect_continue && !ex->continue_sent))
+            close_conn = 1;
+    }
+    ex->resp_len = content_length;
+    if (content_length < 0 && !ex->no_body) {
+        if (h->http_minor >= 1)
+            ex->chunked_out = 1;
+        else
+            close_conn = 1; /* HTTP/1.0: the body ends at the close */
+    }
+    ex->close_after = close_conn;
+
+    char date[64];
+    http_format_date(date, sizeof(date));
+    struct evbuffer *out = ex->out;
+    evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: cairn\r\n", status,
+                        http_reason(status), date);
+    for (size_t i = 0; i < n_headers; i++) {
+        const struct cairn_kv *kv = &headers[i];
+        if (!kv->name || !kv->value || !kv->name[0] || reserved_header(kv->name) ||
+            unsafe_text(kv->name) || unsafe_text(kv->value))
+            continue;
+        evbuffer_add_printf(out, "%s: %s\r\n", kv->name, kv->value);
+    }
+    if (status == 204) {
+        /* no length at all */
+    } else if (content_length >= 0) {
+        if (status != 304)
+            evbuffer_add_printf(out, "Content-Length: %" PRId64 "\r\n", content_length);
+    } else if (ex->chunked_out) {
+        evbuffer_add_printf(out, "Transfer-Encoding: chunked\r\n");
+    }
+    if (close_conn)
+        evbuffer_add_printf(out, "Connection: close\r\n");
+    else if (h->http_minor == 0)
+        evbuffer_add_printf(out, "Connection: keep-alive\r\n");
+    evbuffer_add(out, "\r\n", 2);
+    pthread_mutex_unlock(&ex->mu);
+    http_conn_notify(ex->conn, 0);
+    return 0;
+}
+
+int http_exchange_write(struct http_exchange *ex, const void *buf, size_t len)
+{
+    if (!ex->responded)
+        return CAIRN_E_INTERNAL;
+    if (ex->no_body)
+        return 0; /* HEAD, 204, 304: the body is not sent */
+    const char *p = buf;
+    int rc = 0;
+    pthread_mutex_lock(&ex->mu);
+    while (len > 0) {
+        while (!ex->gone && evbuffer_get_length(ex->out) + ex->io_out_len > HTTP_OUT_HIGH)
+            pthread_cond_wait(&ex->cond, &ex->mu);
+        if (ex->gone) {
+            rc = CAIRN_E_CLIENT_GONE;
+            break;
+        }
+        size_t n = len < HTTP_OUT_CHUNK ? len : HTTP_OUT_CHUNK;
+        if (ex->resp_len >= 0) {
+            uint64_t room = (uint64_t)ex->resp_len - ex->resp_written;
+            if (room == 0) {
+                rc = CAIRN_E_INTERNAL; /* more than the announced Content-Length */
+                break;
+            }
+            if (n > room)
+                n = (size_t)room;
+        }
+        if (ex->chunked_out)
+            evbuffer_add_printf(ex->out, "%zx\r\n", n);
+        if (evbuffer_add(ex->out, p, n) != 0) {
+            rc = CAIRN_E_NOMEM;
+            break;
+        }
+        if (ex->chunked_out)
+            evbuffer_add(ex->out, "\r\n", 2);
+        ex->resp_written += n;
+        p += n;
+        len -= n;
+        pthread_mutex_unlock(&ex->mu);
+        http_conn_notify(ex->conn, 0);
+        pthread_mutex_lock(&ex->mu);
+    }
+    pthread_mutex_unlock(&ex->mu);
+    return rc;
+}
+
+void http_exchange_finish(struct http_exchange *ex)
+{
+    if (!ex->responded) {
+        struct evbuffer *body = evbuffer_new();
+        if (body) {
+            http_error_xml(body, "InternalError",
+                           "We encountered an internal error. Please try again.",
+                           ex->head.request_id);
+            size_t len = evbuffer_get_length(body);
+            char *xml = malloc(len);
+            if (xml) {
+                evbuffer_remove(body, xml, len);
+                struct cairn_kv hdrs[2] = {{"Content-Type", "application/xml"},
+                                           {"x-amz-request-id", ex->head.request_id}};
+                if (http_exchange_respond(ex, 500, hdrs, 2, (int64_t)len) == 0)
+                    http_exchange_write(ex, xml, len);
+                free(xml);
+            }
+            evbuffer_free(body);
+        }
+        if (!ex->responded) {
+            pthread_mutex_lock(&ex->mu);
+            ex->force_close = 1;
+            pthread_mutex_unlock(&ex->mu);
+        }
+    }
+    pthread_mutex_lock(&ex->mu);
+    if (ex->chunked_out && !ex->gone)
+        evbuffer_add(ex->out, "0\r\n\r\n", 5);
+    if (!ex->no_body && ex->resp_len >= 0 && ex->resp_written < (uint64_t)ex->resp_len)
+        ex->close_after = 1; /* short body: the client must see the connection end */
+    if (ex->body_in && !ex->body_done) {
+        const struct http_request_head *h = &ex->head;
+        if (ex->body_error || h->content_length < 0 ||
+            (uint64_t)h->content_length - ex->body_received >= HTTP_DISCARD_MAX ||
+            (h->expect_continue && !ex->continue_sent))
+            ex->close_after = 1;
+    }
+    pthread_mutex_unlock(&ex->mu);
+    if (finished_flag)
+        *finished_flag = 1;
+    /* Last touch: after this the I/O thread owns (and frees) the exchange. */
+    http_conn_notify(ex->conn, 1);
+}

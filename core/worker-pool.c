@@ -1,0 +1,112 @@
+/* worker-pool.c -- fixed worker threads draining a FIFO of intrusive jobs. */
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "worker-pool.h"
+
+struct worker_pool {
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    struct worker_job *head, *tail;
+    size_t queued, busy;
+    int stopping;
+    int n_threads;
+    pthread_t *threads;
+};
+
+static void *worker_main(void *arg)
+{
+    struct worker_pool *pool = arg;
+    pthread_mutex_lock(&pool->mu);
+    for (;;) {
+        while (!pool->head && !pool->stopping)
+            pthread_cond_wait(&pool->cond, &pool->mu);
+        struct worker_job *job = pool->head;
+        if (!job)
+            break; /* stopping and nothing left to run */
+        pool->head = job->next;
+        if (!pool->head)
+            pool->tail = NULL;
+        pool->queued--;
+        pool->busy++;
+        pthread_mutex_unlock(&pool->mu);
+        job->next = NULL;
+        job->fn(job);
+        pthread_mutex_lock(&pool->mu);
+        pool->busy--;
+    }
+    pthread_mutex_unlock(&pool->mu);
+    return NULL;
+}
+
+struct worker_pool *worker_pool_new(int n_threads)
+{
+    if (n_threads < 1)
+        return NULL;
+    struct worker_pool *pool = calloc(1, sizeof(*pool));
+    if (!pool)
+        return NULL;
+    pool->threads = calloc((size_t)n_threads, sizeof(pthread_t));
+    if (!pool->threads) {
+        free(pool);
+        return NULL;
+    }
+    pthread_mutex_init(&pool->mu, NULL);
+    pthread_cond_init(&pool->cond, NULL);
+    for (int i = 0; i < n_threads; i++) {
+        if (pthread_create(&pool->threads[i], NULL, worker_main, pool) != 0)
+            break;
+        pool->n_threads++;
+    }
+    if (pool->n_threads != n_threads) {
+        worker_pool_free(pool);
+        return NULL;
+    }
+    return pool;
+}
+
+void worker_pool_submit(struct worker_pool *pool, struct worker_job *job)
+{
+    job->next = NULL;
+    pthread_mutex_lock(&pool->mu);
+    if (pool->tail)
+        pool->tail->next = job;
+    else
+        pool->head = job;
+    pool->tail = job;
+    pool->queued++;
+    pthread_cond_signal(&pool->cond);
+    pthread_mutex_unlock(&pool->mu);
+}
+
+size_t worker_pool_queued(struct worker_pool *pool)
+{
+    pthread_mutex_lock(&pool->mu);
+    size_t n = pool->queued;
+    pthread_mutex_unlock(&pool->mu);
+    return n;
+}
+
+size_t worker_pool_busy(struct worker_pool *pool)
+{
+    pthread_mutex_lock(&pool->mu);
+    size_t n = pool->busy;
+    pthread_mutex_unlock(&pool->mu);
+    return n;
+}
+
+void worker_pool_free(struct worker_pool *pool)
+{
+    if (!pool)
+        return;
+    pthread_mutex_lock(&pool->mu);
+    pool->stopping = 1;
+    pthread_cond_broadcast(&pool->cond);
+    pthread_mutex_unlock(&pool->mu);
+    for (int i = 0; i < pool->n_threads; i++)
+        pthread_join(pool->threads[i], NULL);
+    pthread_mutex_destroy(&pool->mu);
+    pthread_cond_destroy(&pool->cond);
+    free(pool->threads);
+    free(pool);
+}
