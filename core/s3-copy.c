@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "s3-internal.h"
+#include "s3-router.h"
+#include "xml-writer.h"
 
 #define S3_PIPE_CAP (1024 * 1024)
 
@@ -264,5 +266,182 @@ int s3_copy_stream(struct s3_call *call, const char *src_bucket, const char *src
     free(c->pipe.buf);
     arena_free(c->src_req.arena);
     free(c);
+    return rc;
+}
+
+/* ---- CopyObject ------------------------------------------------------------- */
+
+/* x-amz-copy-source: "[/]bucket/key[?versionId=v]", percent-encoded. */
+static int parse_copy_source(struct s3_call *call, const char **bucket_r, const char **key_r,
+                             const char **version_r)
+{
+    const char *src = s3_header(call, "x-amz-copy-source");
+    if (!src || !*src)
+        return CAIRN_E_INVALID_ARGUMENT;
+    if (*src == '/')
+        src++;
+    const char *q = strchr(src, '?');
+    size_t plen = q ? (size_t)(q - src) : strlen(src);
+    *version_r = NULL;
+    if (q) {
+        struct s3_param *params;
+        size_t n;
+        if (s3_parse_query(call->req.arena, q + 1, &params, &n) < 0)
+            return CAIRN_E_INVALID_ARGUMENT;
+        const char *v = s3_params_get(params, n, "versionId");
+        if (v && *v)
+            *version_r = v;
+    }
+    char *path;
+    if (s3_percent_decode(call->req.arena, src, plen, 0, &path) < 0)
+        return CAIRN_E_INVALID_ARGUMENT;
+    char *slash = strchr(path, '/');
+    if (!slash || slash == path || !slash[1])
+        return s3_error(call, CAIRN_E_INVALID_ARGUMENT,
+                        "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
+                        NULL), 1;
+    *slash = '\0';
+    *bucket_r = path;
+    *key_r = slash + 1;
+    if (!s3_bucket_name_valid(path))
+        return CAIRN_E_INVALID_BUCKET_NAME;
+    if (strlen(slash + 1) > 1024)
+        return CAIRN_E_KEY_TOO_LONG;
+    return 0;
+}
+
+struct copy_put_ctx {
+    int replace_meta;
+    int replace_tags;
+    struct cairn_object_info *src;
+    struct cairn_object_info final;
+    struct cairn_object_info info;
+    enum cairn_versioning versioning;
+};
+
+/* The destination's attrs: the request's (REPLACE) or the source's (COPY),
+ * minus checksums (recomputed on the copied bytes when asked for). */
+static size_t copy_attrs(struct s3_call *call, struct copy_put_ctx *c, struct cairn_kv **attrs_r)
+{
+    struct cairn_kv *req_attrs;
+    size_t n_req = s3_request_object_attrs(call, &req_attrs);
+    size_t cap = n_req + c->src->n_attrs + 1;
+    struct cairn_kv *out = s3_alloc(call, cap * sizeof(*out));
+    size_t n = 0;
+    if (!out) {
+        *attrs_r = NULL;
+        return 0;
+    }
+    const struct cairn_kv *base = c->replace_meta ? req_attrs : c->src->attrs;
+    size_t n_base = c->replace_meta ? n_req : c->src->n_attrs;
+    for (size_t i = 0; i < n_base; i++) {
+        const char *name = base[i].name;
+        if (strncmp(name, "x-amz-checksum-", 15) == 0 || strcmp(name, "x-amz-tagging") == 0)
+            continue;
+        out[n++] = base[i];
+    }
+    /* Tags follow x-amz-tagging-directive, independently of the metadata. */
+    const char *tags = NULL;
+    if (c->replace_tags) {
+        tags = s3_header(call, "x-amz-tagging");
+    } else {
+        for (size_t i = 0; i < c->src->n_attrs; i++)
+            if (strcmp(c->src->attrs[i].name, "x-amz-tagging") == 0)
+                tags = c->src->attrs[i].value;
+    }
+    if (tags && *tags)
+        out[n++] = (struct cairn_kv){"x-amz-tagging", tags};
+    *attrs_r = out;
+    return n;
+}
+
+static int copy_put(struct s3_call *call, void *vctx)
+{
+    struct copy_put_ctx *c = vctx;
+    int rc = s3_body_begin_put(call, &c->final);
+    if (rc < 0)
+        return rc;
+    struct cairn_kv *attrs;
+    size_t n_attrs = copy_attrs(call, c, &attrs);
+    if (!attrs)
+        return CAIRN_E_NOMEM;
+    struct cairn_put put = {
+        .bucket = call->bucket,
+        .key = call->key,
+        .content_length = (int64_t)c->src->size,
+        .versioning = c->versioning,
+        .n_attrs = n_attrs,
+        .attrs = attrs,
+        .final = &c->final,
+    };
+    return call->be->object_put(call->be_state, &call->req, &put, &c->info);
+}
+
+int s3_op_copy_object(struct s3_call *call)
+{
+    const char *sb, *sk, *sv;
+    int rc = parse_copy_source(call, &sb, &sk, &sv);
+    if (rc != 0)
+        return rc < 0 ? rc : 0;
+    const char *md = s3_header(call, "x-amz-metadata-directive");
+    const char *td = s3_header(call, "x-amz-tagging-directive");
+    if (md && strcmp(md, "COPY") != 0 && strcmp(md, "REPLACE") != 0)
+        return s3_error(call, CAIRN_E_INVALID_ARGUMENT, "Unknown metadata directive.", NULL);
+    if (td && strcmp(td, "COPY") != 0 && strcmp(td, "REPLACE") != 0)
+        return s3_error(call, CAIRN_E_INVALID_ARGUMENT, "Unknown tagging directive.", NULL);
+    struct copy_put_ctx c;
+    memset(&c, 0, sizeof(c));
+    c.replace_meta = md && strcmp(md, "REPLACE") == 0;
+    c.replace_tags = td && strcmp(td, "REPLACE") == 0;
+    if (strcmp(sb, call->bucket) == 0 && strcmp(sk, call->key) == 0 && !sv && !c.replace_meta &&
+        !s3_header(call, "x-amz-storage-class") &&
+        !s3_header(call, "x-amz-website-redirect-location"))
+        return s3_error(call, CAIRN_E_INVALID_REQUEST,
+                        "This copy request is illegal because it is trying to copy an object to "
+                        "itself without changing the object's metadata, storage class, website "
+                        "redirect location or encryption attributes.",
+                        NULL);
+    rc = s3_authorize_action(call, sv ? "s3:GetObjectVersion" : "s3:GetObject", sb, sk);
+    if (rc < 0)
+        return rc;
+    c.versioning = s3_bucket_versioning(call);
+    struct cairn_object_info src;
+    c.src = &src;
+    rc = s3_copy_stream(call, sb, sk, sv, 0, -1, copy_put, &c, &src);
+    if (rc == CAIRN_E_NO_SUCH_KEY && sv)
+        rc = CAIRN_E_NO_SUCH_VERSION;
+    if (rc < 0)
+        return rc;
+
+    struct xml_writer w;
+    xml_writer_init(&w);
+    xml_open(&w, "CopyObjectResult", S3_XMLNS);
+    xml_elem(&w, "LastModified",
+             s3_time_iso8601(call, c.info.mtime_ms ? c.info.mtime_ms : call->services->now_ms()));
+    const char *etag = *c.info.etag ? c.info.etag : c.final.etag;
+    xml_elem(&w, "ETag", s3_printf(call, "\"%s\"", etag));
+    for (size_t i = 0; i < c.final.n_attrs; i++) {
+        /* x-amz-checksum-crc32 -> ChecksumCRC32 */
+        const char *alg = c.final.attrs[i].name + 15;
+        char elem[32] = "Checksum";
+        size_t o = 8;
+        for (const char *p = alg; *p && o + 1 < sizeof(elem); p++)
+            elem[o++] = (char)(*p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p);
+        elem[o] = '\0';
+        xml_elem(&w, elem, c.final.attrs[i].value);
+    }
+    xml_close(&w, "CopyObjectResult");
+    struct cairn_kv *h = NULL;
+    size_t n = 0, cap = 0;
+    if (c.versioning != CAIRN_VERSIONING_OFF && *c.info.version_id)
+        s3_headers_add(call, &h, &n, &cap, "x-amz-version-id",
+                       s3_printf(call, "%s", c.info.version_id));
+    if (*src.version_id)
+        s3_headers_add(call, &h, &n, &cap, "x-amz-copy-source-version-id",
+                       s3_printf(call, "%s", src.version_id));
+    rc = w.failed ? CAIRN_E_NOMEM : 0;
+    if (rc == 0)
+        s3_respond_xml(call, 200, w.buf, w.len, h, n);
+    xml_writer_clear(&w);
     return rc;
 }

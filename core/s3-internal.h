@@ -284,6 +284,21 @@ void s3_hex(const uint8_t *data, size_t len, char *out);
  * negative error (CAIRN_E_NO_SUCH_BUCKET) through *err_r. */
 const char *s3_bucket_owner(struct s3_call *call, int *err_r);
 
+/* The S3 layer (s3-server.c makes it). */
+struct s3_server {
+    const struct s3_settings *settings;
+    const struct s3_plugins *plugins;
+    const struct cairn_services *services;
+};
+
+/*
+ * Checks a bucket policy document with the policy plugin's validate.  Returns
+ * 0 when valid, a negative error, or 1 after answering MalformedPolicy with
+ * the plugin's reason itself.  Without a policy plugin only JSON objects
+ * ('{' first) are accepted.
+ */
+int s3_validate_bucket_policy(struct s3_call *call, const char *json, size_t len);
+
 /* Authorization of call->op for call->who (s3-authz.c): 0 or CAIRN_E_ACCESS_DENIED. */
 int s3_authorize(struct s3_call *call);
 
@@ -291,6 +306,13 @@ int s3_authorize(struct s3_call *call);
  * s3:GetObject on bucket/key): 0 or CAIRN_E_ACCESS_DENIED. */
 int s3_authorize_action(struct s3_call *call, const char *action, const char *bucket,
                         const char *key);
+
+struct xml_writer;
+/* Writes an AccessControlPolicy granting `owner` FULL_CONTROL; 0 or CAIRN_E_NOMEM. */
+int s3_write_owner_acl(struct s3_call *call, const char *owner, struct xml_writer *w);
+
+/* 1 when `acl` is one of S3's canned ACL names (x-amz-acl). */
+int s3_canned_acl_valid(const char *acl);
 
 /* s3a's operation handlers (dispatched by s3-server.c). */
 int s3_op_bucket(struct s3_call *call);  /* every bucket-level op of s3-bucket.c */
