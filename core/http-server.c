@@ -359,8 +359,20 @@ static int bind_address(const char *addr, int *port_r)
     return fd;
 }
 
+/* The last OpenSSL error as text. */
+static const char *ssl_error(char *buf, size_t cap)
+{
+    unsigned long e = ERR_get_error();
+    if (!e)
+        return "unknown error";
+    ERR_error_string_n(e, buf, cap);
+    ERR_clear_error();
+    return buf;
+}
+
 static SSL_CTX *tls_context(const char *certs_dir)
 {
+    char err[256];
     char crt[4096], key[4096];
     snprintf(crt, sizeof(crt), "%s/public.crt", certs_dir);
     snprintf(key, sizeof(key), "%s/private.key", certs_dir);
@@ -371,14 +383,14 @@ static SSL_CTX *tls_context(const char *certs_dir)
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
     if (SSL_CTX_use_certificate_chain_file(ctx, crt) != 1) {
         http_log(CAIRN_LOG_ERROR, "TLS: cannot load certificate %s: %s", crt,
-                 ERR_reason_error_string(ERR_get_error()));
+                 ssl_error(err, sizeof(err)));
         SSL_CTX_free(ctx);
         return NULL;
     }
     if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
         SSL_CTX_check_private_key(ctx) != 1) {
         http_log(CAIRN_LOG_ERROR, "TLS: cannot load private key %s: %s", key,
-                 ERR_reason_error_string(ERR_get_error()));
+                 ssl_error(err, sizeof(err)));
         SSL_CTX_free(ctx);
         return NULL;
     }
