@@ -278,9 +278,12 @@ static int record_read(struct fs *fs, struct cairn_req *req, const char *path, c
             continue;
         }
         char *end;
+        if (data[pos] < '0' || data[pos] > '9')
+            return CAIRN_E_CORRUPT;
         unsigned long long flen = strtoull(data + pos, &end, 10);
-        if (end == data + pos || *end != ':' || flen > len - (size_t)(end + 1 - data) - 1 ||
-            end[1 + flen] != ',')
+        /* The ':' is inside the data; `rest` bytes follow it: the field and its ','. */
+        size_t rest = *end == ':' ? len - (size_t)(end + 1 - data) : 0;
+        if (flen >= rest || end[1 + flen] != ',')
             return CAIRN_E_CORRUPT;
         fields[n++] = end + 1;
         end[1 + flen] = '\0'; /* the ',' becomes the string's terminator */
@@ -645,7 +648,8 @@ static int fs_bucket_create(void *state, struct cairn_req *req, const struct cai
     for (size_t i = 0; rc == 0 && i < sizeof subdirs / sizeof *subdirs; i++)
         if ((rc = path_fmt(path, "%s/%s", tmp, subdirs[i])) == 0 && mkdir(path, 0755) != 0)
             rc = errno_error(errno);
-    snprintf(created, sizeof created, "%" PRId64, fs->sv->now_ms());
+    int64_t created_ms = b->created_ms > 0 ? b->created_ms : fs->sv->now_ms();
+    snprintf(created, sizeof created, "%" PRId64, created_ms);
     const char *owner = b->owner ? b->owner : "";
     const char *fields[] = {FS_MAGIC, created, owner};
     if (rc == 0 && (rc = path_fmt(path, "%s/info", tmp)) == 0)
