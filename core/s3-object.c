@@ -325,11 +325,11 @@ static const char *quoted_etag(struct s3_call *call, const char *etag)
     return s3_printf(call, "\"%s\"", etag);
 }
 
+/* AWS documents a narrow tag alphabet, but S3 accepts any printable UTF-8;
+ * cairn refuses only control characters. */
 static int tag_char_ok(unsigned char c)
 {
-    /* Letters, digits, white space and + - = . _ : / @ (UTF-8 bytes allowed). */
-    return c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           (c >= '0' && c <= '9') || strchr(" +-=._:/@", c) != NULL;
+    return c >= 0x20 && c != 0x7f;
 }
 
 static int tag_string_ok(const char *s, size_t max)
