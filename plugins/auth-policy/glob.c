@@ -1,7 +1,6 @@
 /* glob.c -- wildcard matching and the string buffer it is built with. */
 #include "glob.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -101,11 +100,15 @@ static size_t utf8_len(const char *s)
     return n;
 }
 
-static int same(char a, char b, int icase)
+/* ASCII-only folding: IAM action names are ASCII, and it avoids locale calls. */
+static inline char fold(char c)
 {
-    if (icase)
-        return tolower((unsigned char)a) == tolower((unsigned char)b);
-    return a == b;
+    return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+}
+
+static inline int same(char a, char b, int icase)
+{
+    return a == b || (icase && fold(a) == fold(b));
 }
 
 int glob_match(const char *p, const char *s, int icase)

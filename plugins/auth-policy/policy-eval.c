@@ -21,6 +21,7 @@ struct evalctx {
     const char *principal_type; /* aws:PrincipalType */
     char now_iso[40];          /* aws:CurrentTime when the context lacks it */
     char now_epoch[32];        /* aws:EpochTime when the context lacks it */
+    int clock_ready;           /* now_iso / now_epoch are filled (lazily) */
     const char **vals;         /* scratch for a key's request values */
     struct sbuf pat, seg1, seg2; /* scratch for substitution and ARN segments */
     int nomem;
@@ -46,12 +47,21 @@ static const char *derived_value(const struct evalctx *c, const char *key, int *
 }
 
 /* Default values for keys the core may leave to the plugin. */
-static const char *fallback_value(const struct evalctx *c, const char *key)
+static void clock_fill(struct evalctx *c)
+{
+    if (c->clock_ready)
+        return;
+    pv_format_date(c->r->now_ms, c->now_iso, sizeof(c->now_iso));
+    snprintf(c->now_epoch, sizeof(c->now_epoch), "%lld", (long long)(c->r->now_ms / 1000));
+    c->clock_ready = 1;
+}
+
+static const char *fallback_value(struct evalctx *c, const char *key)
 {
     if (strcasecmp(key, "aws:CurrentTime") == 0)
-        return c->now_iso;
+        return clock_fill(c), c->now_iso;
     if (strcasecmp(key, "aws:EpochTime") == 0)
-        return c->now_epoch;
+        return clock_fill(c), c->now_epoch;
     return NULL;
 }
 
@@ -78,7 +88,7 @@ static size_t lookup(struct evalctx *c, const char *key)
 
 /* The value of a policy variable: 1 with *val_r when it has exactly one
  * value, else 0 (absent, or multi-valued: not substitutable). */
-static int var_lookup(const struct evalctx *c, const char *key, size_t key_len, const char **val_r)
+static int var_lookup(struct evalctx *c, const char *key, size_t key_len, const char **val_r)
 {
     char name[256];
     if (key_len >= sizeof(name))
@@ -122,7 +132,7 @@ static void trim(const char **s, const char **e)
  * Returns 0, 1 when a variable has no value (the pattern cannot match), or
  * -1 when memory ran out.
  */
-static int substitute(const struct evalctx *c, const char *raw, int glob_mode, struct sbuf *out)
+static int substitute(struct evalctx *c, const char *raw, int glob_mode, struct sbuf *out)
 {
     sbuf_reset(out);
     for (const char *p = raw; *p;) {
@@ -193,7 +203,11 @@ static const char *str_literal(struct evalctx *c, const struct pol_str *s)
 static int list_matches(struct evalctx *c, const struct pol_list *l, const char *subject, int icase)
 {
     for (size_t i = 0; i < l->n; i++) {
-        const char *g = str_glob(c, &l->v[i]);
+        const struct pol_str *ps = &l->v[i];
+        if (ps->lit_len && (icase ? strncasecmp(subject, ps->raw, ps->lit_len)
+                                  : strncmp(subject, ps->raw, ps->lit_len)))
+            continue;
+        const char *g = str_glob(c, ps);
         if (g && glob_match(g, subject, icase))
             return 1;
     }
@@ -434,8 +448,6 @@ static void ctx_init(struct evalctx *c, const struct pol_request *r)
         c->userid = *nz(c->who->user) ? c->who->user : nz(c->who->access_key);
         c->principal_type = c->who->is_root ? "Account" : "User";
     }
-    pv_format_date(r->now_ms, c->now_iso, sizeof(c->now_iso));
-    snprintf(c->now_epoch, sizeof(c->now_epoch), "%lld", (long long)(r->now_ms / 1000));
     sbuf_init(&c->pat);
     sbuf_init(&c->seg1);
     sbuf_init(&c->seg2);

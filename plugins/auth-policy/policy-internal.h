@@ -30,6 +30,8 @@ struct pol_str {
     char *raw;     /* as written in the document */
     char *glob;    /* escaped glob form (see glob.h) when has_vars is 0 */
     int has_vars;  /* contains ${...} and the document is 2012-10-17 */
+    size_t lit_len; /* raw[0..lit_len) has no wildcard, variable or escape: a
+                     * subject must start with it (a cheap early rejection) */
 };
 
 struct pol_list {

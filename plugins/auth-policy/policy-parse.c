@@ -89,6 +89,7 @@ static int str_init(struct parser *ps, struct pol_str *s, const char *raw, int v
     if (!s->raw)
         return CAIRN_E_NOMEM;
     s->has_vars = vars_ok && ps->version_2012 && strstr(raw, "${") != NULL;
+    s->lit_len = strcspn(raw, "*?$\\");
     if (!s->has_vars) {
         s->glob = glob_from_raw(raw);
         if (!s->glob)
