@@ -46,7 +46,7 @@ int ec_codec_known(const char *name)
 
 size_t ec_codec_align(const char *name)
 {
-    return !strcmp(name, "jerasure-cauchy") ? 8 * EC_CAUCHY_PACKET : 8;
+    return !strcmp(name, "jerasure-cauchy") ? 8 * EC_CAUCHY_PACKET : 16;
 }
 
 size_t ec_shard_len(const char *codec, int k, uint64_t data_len)

@@ -26,7 +26,8 @@ int ec_codec_known(const char *name);
 struct ec_codec *ec_codec_new(const char *name, int k, int m);
 void ec_codec_free(struct ec_codec *c);
 
-/* Shard lengths must be a multiple of this (8, or 8 * EC_CAUCHY_PACKET). */
+/* Shard lengths must be a multiple of this: 16 (gf-complete wants regions
+ * 16-byte aligned to each other), or 8 * EC_CAUCHY_PACKET for the bit-matrix code. */
 size_t ec_codec_align(const char *name);
 
 /* Length of each shard for `data_len` bytes of stripe data. */
