@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <ftw.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -945,6 +946,84 @@ static void check_multipart(void)
     is_rc(delete_object(BUCKET, key), 0, "delete the multipart object");
 }
 
+/* ---- concurrency ------------------------------------------------------- */
+
+/*
+ * Writers overwrite one key with whole versions while readers GET it: a
+ * reader must always see one complete version (never a mix, a short body or
+ * an error), as the contract's "several operations at the same time" needs.
+ */
+#define RACE_VERSIONS 4
+#define RACE_SIZE (256 * 1024 + 3)
+#define RACE_ROUNDS 12
+
+static uint8_t race_digests[RACE_VERSIONS][32];
+
+struct race_thread {
+    pthread_t tid;
+    int writer;
+    unsigned index;
+    int failures;
+    char why[160];
+};
+
+static void *race_run(void *arg)
+{
+    struct race_thread *t = arg;
+    for (unsigned round = 0; round < RACE_ROUNDS; round++) {
+        if (t->writer) {
+            uint32_t v = (t->index + round) % RACE_VERSIONS;
+            int rc = put_object(BUCKET, "race", 700 + v, RACE_SIZE);
+            if (rc != 0 && t->failures++ == 0)
+                snprintf(t->why, sizeof t->why, "put: %s", err_name(rc));
+            continue;
+        }
+        struct get_ctx g = {.answer = 0, .offset = 0, .length = -1};
+        struct fake_sink sink;
+        fake_sink_init(&sink, -1);
+        int rc = get_object(BUCKET, "race", &g, &sink, NULL);
+        int known = 0;
+        for (int v = 0; v < RACE_VERSIONS; v++)
+            known |= memcmp(sink.digest, race_digests[v], 32) == 0;
+        if ((rc != 0 || sink.received != RACE_SIZE || !known) && t->failures++ == 0)
+            snprintf(t->why, sizeof t->why, "get: %s, %" PRIu64 " bytes, %s", err_name(rc),
+                     sink.received, known ? "a whole version" : "not any version's bytes");
+    }
+    return NULL;
+}
+
+static void check_concurrency(void)
+{
+    for (uint32_t v = 0; v < RACE_VERSIONS; v++)
+        fake_stream_sha256(700 + v, 0, RACE_SIZE, race_digests[v]);
+    is_rc(put_object(BUCKET, "race", 700, RACE_SIZE), 0, "put the key that threads race on");
+    struct race_thread threads[6];
+    memset(threads, 0, sizeof threads);
+    int started = 1;
+    for (unsigned i = 0; i < 6; i++) {
+        threads[i].writer = i < 2;
+        threads[i].index = i;
+        if (pthread_create(&threads[i].tid, NULL, race_run, &threads[i]) != 0) {
+            started = 0;
+            threads[i].writer = -1;
+        }
+    }
+    int failures = 0;
+    const char *why = "";
+    for (unsigned i = 0; i < 6; i++) {
+        if (threads[i].writer < 0)
+            continue;
+        pthread_join(threads[i].tid, NULL);
+        if (threads[i].failures && !failures)
+            why = threads[i].why;
+        failures += threads[i].failures;
+    }
+    if (!ok(started && failures == 0,
+            "2 writers overwrite a key while 4 readers GET it: every GET is one whole version"))
+        printf("#   %d failures; first: %s\n", failures, why);
+    is_rc(delete_object(BUCKET, "race"), 0, "delete the raced key");
+}
+
 /* ---- awkward keys ------------------------------------------------------ */
 
 static void check_keys(void)
@@ -1239,6 +1318,7 @@ int main(int argc, char **argv)
     check_aborted_puts();
     check_listing_all();
     check_multipart();
+    check_concurrency();
     check_keys();
     check_bucket_config();
     check_final_cleanup();

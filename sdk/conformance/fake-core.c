@@ -416,7 +416,7 @@ struct fake_req *fake_req_new(struct fake_body *body, struct fake_sink *sink)
         return NULL;
     }
     char id[32];
-    snprintf(id, sizeof id, "conf-%u", ++counter);
+    snprintf(id, sizeof id, "conf-%u", __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
     r->req.request_id = arena_strdup(r->req.arena, id);
     r->req.read = body_read;
     r->req.write = body_write;
