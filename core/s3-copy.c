@@ -336,8 +336,9 @@ static size_t copy_attrs(struct s3_call *call, struct copy_put_ctx *c, struct ca
     size_t n_base = c->replace_meta ? n_req : c->src->n_attrs;
     for (size_t i = 0; i < n_base; i++) {
         const char *name = base[i].name;
-        if (strncmp(name, "x-amz-checksum-", 15) == 0 || strcmp(name, "x-amz-tagging") == 0)
-            continue;
+        if (strncmp(name, "x-amz-checksum-", 15) == 0 || strcmp(name, "x-amz-tagging") == 0 ||
+            strcmp(name, S3_PART_SIZES_ATTR) == 0)
+            continue; /* recomputed, or chosen below; a copy is a single part */
         out[n++] = base[i];
     }
     /* Tags follow x-amz-tagging-directive, independently of the metadata. */

@@ -314,6 +314,18 @@ int s3_write_owner_acl(struct s3_call *call, const char *owner, struct xml_write
 /* 1 when `acl` is one of S3's canned ACL names (x-amz-acl). */
 int s3_canned_acl_valid(const char *acl);
 
+/*
+ * Internal object attr holding the byte sizes of a multipart object's parts,
+ * comma-separated in part order ("5242880,5242880,1048576").  CompleteMultipartUpload
+ * should store it; GetObject/HeadObject ?partNumber=N read it.  Never sent to clients.
+ */
+#define S3_PART_SIZES_ATTR "x-cairn-part-sizes"
+
+/* The byte range of part `part` of an object: 0, or CAIRN_E_INVALID_RANGE when
+ * the part does not exist or its size is unknown. */
+int s3_part_range(const struct cairn_object_info *info, uint32_t part, uint64_t *offset_r,
+                  uint64_t *length_r);
+
 /* s3a's operation handlers (dispatched by s3-server.c). */
 int s3_op_bucket(struct s3_call *call);  /* every bucket-level op of s3-bucket.c */
 int s3_op_put_object(struct s3_call *call);

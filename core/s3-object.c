@@ -516,6 +516,45 @@ static void add_validator_headers(struct s3_call *call, const struct cairn_objec
         s3_headers_add(call, h, n, cap, "x-amz-version-id", s3_printf(call, "%s", info->version_id));
 }
 
+int s3_part_range(const struct cairn_object_info *info, uint32_t part, uint64_t *offset_r,
+                  uint64_t *length_r)
+{
+    if (part < 1)
+        return CAIRN_E_INVALID_ARGUMENT;
+    if (info->parts_count == 0) {
+        if (part != 1)
+            return CAIRN_E_INVALID_RANGE;
+        *offset_r = 0;
+        *length_r = info->size;
+        return 0;
+    }
+    if (part > info->parts_count)
+        return CAIRN_E_INVALID_RANGE;
+    const char *sizes = info_attr(info, S3_PART_SIZES_ATTR);
+    if (!sizes)
+        return CAIRN_E_INVALID_RANGE;
+    uint64_t off = 0;
+    const char *p = sizes;
+    for (uint32_t i = 1; i <= part; i++) {
+        char *end;
+        if (*p < '0' || *p > '9')
+            return CAIRN_E_INVALID_RANGE;
+        unsigned long long n = strtoull(p, &end, 10);
+        if (i == part) {
+            if (off > info->size || n > info->size - off)
+                return CAIRN_E_INVALID_RANGE;
+            *offset_r = off;
+            *length_r = n;
+            return 0;
+        }
+        off += n;
+        if (*end != ',')
+            return CAIRN_E_INVALID_RANGE;
+        p = end + 1;
+    }
+    return CAIRN_E_INVALID_RANGE;
+}
+
 static int get_decide(void *vctx, const struct cairn_object_info *info, uint64_t *offset_r,
                       uint64_t *length_r)
 {
@@ -560,17 +599,18 @@ static int get_decide(void *vctx, const struct cairn_object_info *info, uint64_t
         long v = strtol(pn, &end, 10);
         if (!*pn || *end || v < 1 || v > 10000)
             return CAIRN_E_INVALID_ARGUMENT;
-        /* Part boundaries of multipart objects are not exposed by the backend
-         * ABI: only part 1 of a single-part object can be served. */
-        if (v != 1 || info->parts_count > 1) {
-            s3_error_code(call, 416, "InvalidPartNumber",
-                          "The requested partnumber is not satisfiable");
-            return 1;
-        }
         if (s3_header(call, "range"))
             return s3_error_code(call, 400, "InvalidRequest",
                                  "Cannot specify both Range header and partNumber query parameter"),
                    1;
+        /* Part boundaries are not in the backend ABI: a multipart object
+         * carries them in the S3_PART_SIZES_ATTR attr (set at completion);
+         * a single-part object has one part, the whole object. */
+        if (s3_part_range(info, (uint32_t)v, &off, &len) < 0) {
+            s3_error_code(call, 416, "InvalidPartNumber",
+                          "The requested partnumber is not satisfiable");
+            return 1;
+        }
         partial = info->size > 0;
     } else {
         rc = s3_parse_range(s3_header(call, "range"), info->size, &off, &len);

@@ -106,8 +106,31 @@ static void test_conditions(void)
            "malformed dates are ignored");
 }
 
+static void test_part_ranges(void)
+{
+    struct cairn_kv attrs[] = {{"content-type", "x/y"}, {S3_PART_SIZES_ATTR, "10,10,5"}};
+    struct cairn_object_info mp = {.size = 25, .parts_count = 3, .n_attrs = 2, .attrs = attrs};
+    uint64_t off = 0, len = 0;
+    ok(s3_part_range(&mp, 1, &off, &len) == 0 && off == 0 && len == 10, "part 1 of 3");
+    ok(s3_part_range(&mp, 3, &off, &len) == 0 && off == 20 && len == 5, "part 3 of 3");
+    is_int(s3_part_range(&mp, 4, &off, &len), CAIRN_E_INVALID_RANGE, "part 4 of 3");
+    is_int(s3_part_range(&mp, 0, &off, &len), CAIRN_E_INVALID_ARGUMENT, "part 0");
+    struct cairn_object_info single = {.size = 7};
+    ok(s3_part_range(&single, 1, &off, &len) == 0 && off == 0 && len == 7, "part 1 of a plain object");
+    is_int(s3_part_range(&single, 2, &off, &len), CAIRN_E_INVALID_RANGE, "part 2 of a plain object");
+    struct cairn_object_info nosizes = {.size = 25, .parts_count = 3};
+    is_int(s3_part_range(&nosizes, 1, &off, &len), CAIRN_E_INVALID_RANGE, "sizes unknown");
+    struct cairn_kv bad[] = {{S3_PART_SIZES_ATTR, "10,x"}};
+    struct cairn_object_info badmp = {.size = 25, .parts_count = 2, .n_attrs = 1, .attrs = bad};
+    is_int(s3_part_range(&badmp, 2, &off, &len), CAIRN_E_INVALID_RANGE, "malformed sizes");
+    struct cairn_kv big[] = {{S3_PART_SIZES_ATTR, "10,100"}};
+    struct cairn_object_info bigmp = {.size = 25, .parts_count = 2, .n_attrs = 1, .attrs = big};
+    is_int(s3_part_range(&bigmp, 2, &off, &len), CAIRN_E_INVALID_RANGE, "sizes beyond the object");
+}
+
 int main(void)
 {
+    test_part_ranges();
     test_ranges();
     test_dates();
     test_etag_match();
