@@ -30,10 +30,10 @@ with Server(drives=4) as srv:
         bucket = "found-%d" % n
         rc, out = run(aws + ["s3", "mb", "s3://" + bucket], env=env)
         tap.ok(rc == 0, "%s s3 mb" % cli, out)
-        rc, out = run(aws + ["s3", "cp", big, "s3://%s/dir/big.bin" % bucket], env=env)
+        rc, out = run(aws + ["s3", "cp", "--no-progress", big, "s3://%s/dir/big.bin" % bucket], env=env)
         tap.ok(rc == 0, "%s s3 cp 100 MiB up" % cli, out)
         back = os.path.join(srv.dir, "back-%d.bin" % n)
-        rc, out = run(aws + ["s3", "cp", "s3://%s/dir/big.bin" % bucket, back], env=env)
+        rc, out = run(aws + ["s3", "cp", "--no-progress", "s3://%s/dir/big.bin" % bucket, back], env=env)
         tap.ok(rc == 0, "%s s3 cp 100 MiB down" % cli, out)
         got = hashlib.md5(open(back, "rb").read()).hexdigest() if os.path.exists(back) else None
         tap.eq(got, want, "%s round trip is byte-exact" % cli)
