@@ -570,6 +570,38 @@ static int upload_checksum(struct s3_call *call, const char *upload_id, const ch
     return 0;
 }
 
+/*
+ * Reads the CompleteMultipartUpload body.  Its x-amz-checksum-* headers give
+ * the checksum of the whole object, not of this body, so the body pipeline
+ * must not verify the body against them: it reads with a copy of the request
+ * head that lacks them (Content-MD5 still applies).
+ */
+static int read_complete_body(struct s3_call *call, size_t max, char **body_r, size_t *len_r)
+{
+    const struct http_request_head *orig = call->head;
+    if (!orig)
+        return s3_read_small_body(call, max, body_r, len_r);
+    struct http_request_head *head = s3_alloc(call, sizeof(*head));
+    struct cairn_kv *headers = s3_alloc(call, (orig->n_headers + 1) * sizeof(*headers));
+    if (!head || !headers)
+        return CAIRN_E_NOMEM;
+    *head = *orig;
+    size_t n = 0;
+    for (size_t i = 0; i < orig->n_headers; i++) {
+        const char *name = orig->headers[i].name;
+        if (strncmp(name, "x-amz-checksum-", 15) == 0 ||
+            strcmp(name, "x-amz-sdk-checksum-algorithm") == 0)
+            continue;
+        headers[n++] = orig->headers[i];
+    }
+    head->headers = headers;
+    head->n_headers = n;
+    call->head = head;
+    int rc = s3_read_small_body(call, max, body_r, len_r);
+    call->head = orig;
+    return rc;
+}
+
 int s3_op_complete_multipart_upload(struct s3_call *call)
 {
     if (!call->be->mpu_complete)
@@ -588,7 +620,7 @@ int s3_op_complete_multipart_upload(struct s3_call *call)
         max = (size_t)call->head->content_length;
     char *body;
     size_t len;
-    rc = s3_read_small_body(call, max, &body, &len);
+    rc = read_complete_body(call, max, &body, &len);
     if (rc < 0)
         return rc == CAIRN_E_ENTITY_TOO_LARGE ? CAIRN_E_MALFORMED_XML : rc;
     struct cairn_part_info *parts;
