@@ -310,6 +310,10 @@ static int object_read(struct fs *fs, struct cairn_req *req, const char *path,
         return rc;
     if (n < F_N_FIXED || (n - F_N_FIXED) % 2 != 0 || strlen(f[F_ETAG]) >= sizeof o->info.etag)
         return CAIRN_E_CORRUPT;
+    /* The data id becomes part of a path: only our own ids (or none) are valid. */
+    size_t id_len = strlen(f[F_DATA]);
+    if (id_len != 0 && (id_len != ID_LEN || strspn(f[F_DATA], "0123456789abcdef") != ID_LEN))
+        return CAIRN_E_CORRUPT;
     memset(o, 0, sizeof *o);
     o->key = f[F_KEY];
     o->data_id = f[F_DATA];
@@ -882,12 +886,16 @@ static int fs_object_delete(void *state, struct cairn_req *req, const char *buck
     rc = object_read(fs, req, meta, &o);
     if (rc == 0 && strcmp(o.key, key) != 0)
         rc = FS_ABSENT;
-    if (rc == 0)
+    data[0] = '\0';
+    if (rc == CAIRN_E_CORRUPT)
+        rc = 0; /* a damaged sidecar can still be deleted; its data file stays as garbage */
+    else if (rc == 0)
         rc = path_fmt(data, "%s/buckets/%s/data/%s", fs->root, bucket, o.data_id);
     if (rc == 0 && unlink(meta) != 0)
         rc = errno_error(errno);
     if (rc == 0) {
-        unlink(data);
+        if (data[0])
+            unlink(data);
         rc = fsync_parent(meta);
     }
     pthread_mutex_unlock(&fs->commit_lock);
@@ -961,7 +969,10 @@ static int fs_object_list(void *state, struct cairn_req *req, const struct cairn
             break;
         }
         int r = object_read(fs, req, path, o);
-        if (r == FS_ABSENT || (r == 0 && strncmp(o->key, prefix, prefix_len) != 0))
+        if (r == CAIRN_E_CORRUPT)
+            fs->sv->log(req, CAIRN_LOG_WARN, "fsbackend: skipping damaged sidecar %s", path);
+        if (r == FS_ABSENT || r == CAIRN_E_CORRUPT ||
+            (r == 0 && strncmp(o->key, prefix, prefix_len) != 0))
             continue;
         if ((rc = r) != 0)
             break;
