@@ -66,7 +66,8 @@ int fc_list(void *st, const char *bucket, const char *prefix, const char *delim,
             int versions, int max, char ***out_r, size_t *n_r);
 void fc_list_free(char **out, size_t n);
 
-/* Makes a fresh temp directory under $TMPDIR (or /tmp); returns malloc'd path. */
+/* Makes a fresh temp directory under $CAIRN_TEST_TMPDIR, else /dev/shm, else
+ * $TMPDIR or /tmp; returns a malloc'd path. */
 char *fc_tmpdir(const char *tag);
 /* rm -rf */
 void fc_rmtree(const char *path);
