@@ -632,6 +632,10 @@ void http_conn_adopt(struct http_io *io, int fd, int is_tls, const char *remote_
     bufferevent_setcb(bev, read_cb, write_cb, event_cb, conn);
     bufferevent_setwatermark(bev, EV_READ, 0, HTTP_IN_HIGH);
     bufferevent_setwatermark(bev, EV_WRITE, HTTP_OUT_LOW, 0);
+    /* libevent moves 16 KiB per read/write call by default: too little for
+     * streaming objects. */
+    bufferevent_set_max_single_read(bev, HTTP_IN_HIGH);
+    bufferevent_set_max_single_write(bev, HTTP_OUT_CHUNK);
     set_state(conn, CONN_IDLE);
     bufferevent_enable(bev, EV_READ | EV_WRITE);
 }

@@ -41,7 +41,7 @@
 /* The largest piece the worker queues at once. */
 #define HTTP_OUT_CHUNK (256 * 1024)
 /* The bufferevent's write callback fires when its output falls to this. */
-#define HTTP_OUT_LOW (256 * 1024)
+#define HTTP_OUT_LOW (512 * 1024)
 /* The socket stops being read while this much unparsed input is buffered. */
 #define HTTP_IN_HIGH (64 * 1024)
 /* An unread request body smaller than this is discarded to keep the

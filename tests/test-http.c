@@ -900,6 +900,70 @@ static void test_tls(void)
         ok(0, "TLS: cleanup");
 }
 
+/* Under AddressSanitizer, freed memory sits in a quarantine that RSS counts:
+ * ask the allocator for the live bytes instead (weak: absent otherwise). */
+size_t __sanitizer_get_current_allocated_bytes(void) __attribute__((weak));
+
+/* Memory in use by this process, in KiB: live heap bytes under a sanitizer,
+ * else the resident set size. */
+static long rss_kib(void)
+{
+    if (__sanitizer_get_current_allocated_bytes)
+        return (long)(__sanitizer_get_current_allocated_bytes() / 1024);
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kib = -1;
+    while (f && fgets(line, sizeof(line), f))
+        if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return kib;
+}
+
+/* 1,000 keep-alive connections, each after one request, then idle: the
+ * server's memory must grow by well under 32 MiB. */
+static void test_idle_memory(void)
+{
+    enum { N = 1000 };
+    struct http_server_options o;
+    base_options(&o);
+    struct http_server *srv = start(&o);
+    int port = http_server_port(srv);
+    static int fds[N];
+    const char *req = "GET /get?n=3 HTTP/1.1\r\nHost: x\r\n\r\n";
+    long before = rss_kib();
+    int served = 0;
+    for (int i = 0; i < N; i++) {
+        fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        struct timeval tv = {5, 0};
+        setsockopt(fds[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        if (connect(fds[i], (struct sockaddr *)&sa, sizeof(sa)) != 0)
+            continue;
+        if (send(fds[i], req, strlen(req), MSG_NOSIGNAL) < 0)
+            continue;
+        char buf[1024];
+        size_t got = 0;
+        while (got < 4 || memcmp(buf + got - 3, "abc", 3) != 0) {
+            ssize_t n = recv(fds[i], buf + got, sizeof(buf) - got, 0);
+            if (n <= 0)
+                break;
+            got += (size_t)n;
+        }
+        served += got >= 3 && memcmp(buf + got - 3, "abc", 3) == 0;
+    }
+    usleep(200000);
+    long after = rss_kib();
+    is_int(served, N, "1000 keep-alive connections served");
+    ok(after - before < 32 * 1024, "1000 idle keep-alive connections cost %ld KiB (< 32 MiB, %s)",
+       after - before, __sanitizer_get_current_allocated_bytes ? "heap" : "RSS");
+    for (int i = 0; i < N; i++)
+        close(fds[i]);
+    http_server_stop(srv);
+}
+
 int main(void)
 {
     alarm(90);
@@ -929,6 +993,7 @@ int main(void)
     test_graceful_stop();
     test_max_connections();
     test_tls();
+    test_idle_memory();
 
     struct http_server_options bad;
     base_options(&bad);
