@@ -2,9 +2,7 @@
 # Builds the example backend the way a vendor does -- out of tree, with only the
 # installed header and pkg-config file -- and checks what comes out.  TAP.
 #
-# The "installation" is a temporary prefix holding the header and the generated
-# cairn-plugin.pc with its prefix pointed there, exactly what `make install
-# DESTDIR=...` lays out.  Needs CAIRN_SRCDIR and CAIRN_BUILDDIR (set by make check).
+# Needs CAIRN_SRCDIR and CAIRN_BUILDDIR (set by make check).
 src=${CAIRN_SRCDIR:?set CAIRN_SRCDIR to the source tree}
 build=${CAIRN_BUILDDIR:?set CAIRN_BUILDDIR to the build tree}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/cairn-oot-XXXXXX") || exit 1
@@ -23,23 +21,26 @@ check() { # check DESCRIPTION COMMAND...
 }
 echo "1..6"
 
-prefix=$tmp/prefix
+# `make install DESTDIR=...` of the SDK, then pkg-config with that sysroot: what a
+# vendor's build machine sees after installing cairn's development files.
+destdir=$tmp/destdir
 install_sdk() {
-    mkdir -p "$prefix/include/cairn" "$prefix/lib/pkgconfig" &&
-        cp "$src/sdk/include/cairn/plugin.h" "$prefix/include/cairn/" &&
-        sed -e "s|^prefix=.*|prefix=$prefix|" -e 's|^exec_prefix=.*|exec_prefix=${prefix}|' \
-            -e 's|^includedir=.*|includedir=${prefix}/include|' \
-            -e 's|^libdir=.*|libdir=${exec_prefix}/lib|' \
-            "$build/sdk/cairn-plugin.pc" >"$prefix/lib/pkgconfig/cairn-plugin.pc"
+    (cd "$build/sdk" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make install \
+        DESTDIR="$destdir") >/dev/null || return 1
+    pc=$(find "$destdir" -name cairn-plugin.pc) && echo "pc: $pc" && [ -f "$pc" ] &&
+        includedir=$(PKG_CONFIG_LIBDIR=$(dirname "$pc") pkg-config --variable=includedir \
+            cairn-plugin) && echo "includedir: $includedir" &&
+        [ -f "$destdir$includedir/cairn/plugin.h" ]
 }
-check "the SDK installs into a temporary prefix (header and cairn-plugin.pc)" install_sdk
+check "make install DESTDIR= installs cairn-plugin.pc and \$includedir/cairn/plugin.h" install_sdk
 
-PKG_CONFIG_PATH=$prefix/lib/pkgconfig
-PKG_CONFIG_LIBDIR=$prefix/lib/pkgconfig
-export PKG_CONFIG_PATH PKG_CONFIG_LIBDIR
+PKG_CONFIG_LIBDIR=$(dirname "$pc")
+PKG_CONFIG_PATH=
+PKG_CONFIG_SYSROOT_DIR=$destdir
+export PKG_CONFIG_LIBDIR PKG_CONFIG_PATH PKG_CONFIG_SYSROOT_DIR
 cflags_point_there() {
     cflags=$(pkg-config --cflags cairn-plugin | sed "s/ *$//") && echo "cflags: $cflags" &&
-        [ "$cflags" = "-I$prefix/include" ] &&
+        [ "$cflags" = "-I$destdir$includedir" ] &&
         pkg-config --variable=plugindir cairn-plugin | grep -q '/cairn/plugins$'
 }
 check "pkg-config finds cairn-plugin there (cflags, plugindir)" cflags_point_there
