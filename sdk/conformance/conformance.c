@@ -383,7 +383,7 @@ static void check_buckets(int64_t t0)
           "object_put into an absent bucket: NO_SUCH_BUCKET");
 }
 
-static void check_put_get_sizes(void)
+static void check_put_get_sizes(int64_t t0)
 {
     static const uint64_t sizes[] = {0, 1, MiB + 1, 5 * MiB};
     for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
@@ -407,6 +407,10 @@ static void check_put_get_sizes(void)
            "head %" PRIu64 " B: decide() sees size and ETag", size);
         ok(rc == 0 && sink.received == 0 && sink.writes == 0,
            "head %" PRIu64 " B: decide() returning 1 streams nothing", size);
+        int64_t now = fake_services()->now_ms();
+        if (!ok(rc == 0 && g.info.mtime_ms >= t0 - 2000 && g.info.mtime_ms <= now + 2000,
+                "head %" PRIu64 " B: mtime is the time of the put", size))
+            printf("#   mtime_ms %" PRId64 ", suite started at %" PRId64 "\n", g.info.mtime_ms, t0);
     }
 }
 
@@ -737,13 +741,20 @@ static int mpu_parts(const char *key, const char *id, uint32_t after, struct par
     return rc;
 }
 
-static int mpu_uploads(const char *prefix, struct uploads_seen *s)
+static int mpu_uploads_after(const char *prefix, const char *key_marker,
+                             const char *upload_id_marker, struct uploads_seen *s)
 {
     struct fake_req *r = fake_req_new(NULL, NULL);
     memset(s, 0, sizeof *s);
-    int rc = ops->mpu_list(state, &r->req, BUCKET, prefix, "", "", emit_upload, s);
+    int rc = ops->mpu_list(state, &r->req, BUCKET, prefix, key_marker, upload_id_marker,
+                           emit_upload, s);
     fake_req_free(r);
     return rc;
+}
+
+static int mpu_uploads(const char *prefix, struct uploads_seen *s)
+{
+    return mpu_uploads_after(prefix, "", "", s);
 }
 
 static int mpu_complete(const char *key, const char *id, const struct cairn_part_info *parts,
@@ -928,6 +939,30 @@ static void check_multipart(void)
           "mpu_list_parts after complete: NO_SUCH_UPLOAD");
     is_rc(mpu_abort(key, "no-such-upload"), CAIRN_E_NO_SUCH_UPLOAD,
           "mpu_abort of an unknown upload: NO_SUCH_UPLOAD");
+
+    /* Listing uploads: by key then initiation, resumed after (key, upload id). */
+    char u1[128], u2[128], u3[128];
+    int made = mpu_create("up/b", 0, NULL, u1) == 0;
+    usleep(5000); /* initiation times are in ms: keep them apart */
+    made &= mpu_create("up/a", 0, NULL, u2) == 0;
+    usleep(5000);
+    made &= mpu_create("up/b", 0, NULL, u3) == 0;
+    ok(made, "mpu_create three uploads (two of one key)");
+    rc = mpu_uploads("up/", &us);
+    ok(rc == 0 && us.n == 3 && strcmp(us.keys[0], "up/a") == 0 &&
+           strcmp(us.keys[1], "up/b") == 0 && strcmp(us.ids[1], u1) == 0 &&
+           strcmp(us.ids[2], u3) == 0,
+       "mpu_list: ordered by key, then initiation");
+    rc = mpu_uploads_after("up/", "up/a", "", &us);
+    ok(rc == 0 && us.n == 2 && strcmp(us.keys[0], "up/b") == 0,
+       "mpu_list after a key marker: only later keys");
+    rc = mpu_uploads_after("up/", "up/b", u1, &us);
+    ok(rc == 0 && us.n == 1 && strcmp(us.ids[0], u3) == 0,
+       "mpu_list after (key, upload id): the later upload of that key");
+    rc = mpu_uploads("up/a", &us);
+    ok(rc == 0 && us.n == 1 && strcmp(us.ids[0], u2) == 0, "mpu_list with a prefix");
+    made = mpu_abort("up/b", u1) == 0 && mpu_abort("up/a", u2) == 0 && mpu_abort("up/b", u3) == 0;
+    ok(made, "mpu_abort the three uploads");
 
     /* A pending upload keeps a bucket from being deleted. */
     is_rc(create_bucket("conformance-mpu"), 0, "bucket_create for a pending upload");
@@ -1312,7 +1347,7 @@ int main(int argc, char **argv)
 
     check_ops_table();
     check_buckets(t0);
-    check_put_get_sizes();
+    check_put_get_sizes(t0);
     check_get_details();
     check_attrs_overwrite_delete();
     check_aborted_puts();
