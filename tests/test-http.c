@@ -130,6 +130,9 @@ static void handler(struct http_exchange *ex, void *arg)
             off += (long)k;
         }
         free(buf);
+    } else if (strcmp(path, "/sleepread") == 0) {
+        usleep((useconds_t)query_num(h->raw_query, "ms", 100) * 1000);
+        h_echo(ex, 0);
     } else if (strcmp(path, "/noread") == 0) {
         respond_text(ex, 403, "denied");
     } else if (strcmp(path, "/sleep") == 0) {
@@ -755,6 +758,23 @@ static void test_timeouts(void)
     ok(cli_closed(c), "slow client: closed");
     resp_free(&r);
     cli_close(c);
+    /* A slow handler (not a slow client): while the body buffer is full the
+     * client is not blamed, so no timeout although it sends nothing for 1.5 s. */
+    c = cli_open(port);
+    {
+        enum { LEN = 100000 };
+        char *body = malloc(LEN);
+        memset(body, 'q', LEN);
+        char head[160];
+        snprintf(head, sizeof(head), "PUT /sleepread?ms=1500 HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", LEN);
+        cli_sendstr(c, head);
+        cli_send(c, body, LEN);
+        free(body);
+        ok(cli_response(c, &r, 0) == 0 && r.status == 200 && strncmp(r.body, "len=100000 ", 11) == 0,
+           "slow handler behind a full buffer: no timeout");
+        resp_free(&r);
+    }
+    cli_close(c);
     /* slow head */
     c = cli_open(port);
     cli_sendstr(c, "GET /info HTTP/1.1\r\nHost:");
@@ -845,6 +865,82 @@ static void test_max_connections(void)
     resp_free(&r);
     cli_close(c);
     cli_close(b);
+    http_server_stop(srv);
+}
+
+/* One worker: concurrent requests queue and are all served. */
+static void test_worker_queue(void)
+{
+    struct http_server_options o;
+    base_options(&o);
+    o.worker_threads = 1;
+    struct http_server *srv = start(&o);
+    int port = http_server_port(srv);
+    struct cli *c[3];
+    double t0 = now_s();
+    for (int i = 0; i < 3; i++) {
+        c[i] = cli_open(port);
+        cli_sendstr(c[i], "GET /sleep?ms=200 HTTP/1.1\r\nHost: x\r\n\r\n");
+    }
+    int good = 1;
+    for (int i = 0; i < 3; i++) {
+        struct resp r;
+        good &= cli_response(c[i], &r, 0) == 0 && r.status == 200;
+        resp_free(&r);
+        cli_close(c[i]);
+    }
+    double dt = now_s() - t0;
+    ok(good, "one worker: three concurrent requests served");
+    ok(dt >= 0.55, "one worker: they queued (%.2fs)", dt);
+    http_server_stop(srv);
+}
+
+/* A client that half-closes after its request still gets the answer. */
+static void test_half_close(int port)
+{
+    struct cli *c = cli_open(port);
+    cli_sendstr(c, "PUT /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello");
+    usleep(50000);
+    shutdown(c->fd, SHUT_WR);
+    struct resp r;
+    ok(cli_response(c, &r, 0) == 0 && r.status == 200 &&
+           strcmp(r.body, "len=5 md5=5d41402abc4b2a76b9719d911017c592") == 0,
+       "half-close after the request: answered");
+    ok(cli_closed(c), "half-close: then closed");
+    resp_free(&r);
+    cli_close(c);
+}
+
+/* IPv6 loopback, when the machine has it. */
+static void test_ipv6(void)
+{
+    struct http_server_options o;
+    base_options(&o);
+    static const char *const addr[] = {"[::1]:0"};
+    o.listen = addr;
+    o.n_listen = 1;
+    struct http_server *srv = http_server_start(&o, handler, NULL);
+    if (!srv) {
+        ok(1, "# SKIP no IPv6 loopback");
+        return;
+    }
+    int fd = socket(AF_INET6, SOCK_STREAM, 0);
+    struct sockaddr_in6 sa = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)http_server_port(srv))};
+    sa.sin6_addr = in6addr_loopback;
+    struct timeval tv = {5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    char buf[2048] = "";
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+        const char *req = "GET /info HTTP/1.0\r\n\r\n";
+        send(fd, req, strlen(req), MSG_NOSIGNAL);
+        size_t got = 0;
+        ssize_t n;
+        while (got < sizeof(buf) - 1 && (n = recv(fd, buf + got, sizeof(buf) - 1 - got, 0)) > 0)
+            got += (size_t)n;
+        buf[got] = '\0';
+    }
+    close(fd);
+    ok(strstr(buf, "addr=::1 ") != NULL, "IPv6: served, remote_addr ::1");
     http_server_stop(srv);
 }
 
@@ -987,12 +1083,15 @@ int main(void)
     test_head_and_chunked_response(port);
     test_small_unread_body(port);
     test_http10(port);
+    test_half_close(port);
     http_server_stop(srv);
 
     test_timeouts();
     test_graceful_stop();
     test_max_connections();
     test_tls();
+    test_worker_queue();
+    test_ipv6();
     test_idle_memory();
 
     struct http_server_options bad;
