@@ -523,6 +523,11 @@ static int parse_document(struct parser *ps, json_t *root, struct policy *p)
                                  &p->stmts[i]);
         if (rc < 0)
             return rc;
+        /* Quadratic, but documents are small (bucket policies <= 20 KB). */
+        for (size_t j = 0; ps->strict && p->stmts[i].sid && *p->stmts[i].sid && j < i; j++)
+            if (p->stmts[j].sid && strcmp(p->stmts[j].sid, p->stmts[i].sid) == 0)
+                return fail(ps, "Statement IDs (SID) in a single policy must be unique: %s",
+                            p->stmts[i].sid);
     }
     return 0;
 }
