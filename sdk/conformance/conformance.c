@@ -14,13 +14,15 @@
  * directories, and at the end the suite checks that nothing was created
  * anywhere else in the temporary folder.  Without arguments the settings are
  * `root=@TMP@/root drives=@TMP@/drive1,...,@TMP@/drive4`.  Set
- * CAIRN_CONFORMANCE_KEEP=1 to keep the folder for inspection.
+ * CAIRN_CONFORMANCE_KEEP=1 to keep the folder for inspection.  The run gives
+ * up ("Bail out!") after CAIRN_CONFORMANCE_TIMEOUT seconds (default 600).
  */
 #include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,6 +118,27 @@ static int put_object_ex(const char *bucket, const char *key, uint32_t seed, uin
         memcpy(res->etag, info.etag, sizeof res->etag);
         res->etag[sizeof res->etag - 1] = '\0';
     }
+    fake_body_release(&body);
+    fake_req_free(r);
+    return rc;
+}
+
+/* A PUT whose length is unknown until the body ends (chunked, aws-chunked). */
+static int put_object_unknown_length(const char *bucket, const char *key, uint32_t seed,
+                                     uint64_t size, struct put_result *res)
+{
+    struct fake_body body;
+    fake_body_init(&body, seed, size);
+    struct fake_req *r = fake_req_new(&body, NULL);
+    struct cairn_object_info info = {0};
+    struct cairn_put put = {.bucket = bucket,
+                            .key = key,
+                            .content_length = -1,
+                            .versioning = CAIRN_VERSIONING_OFF,
+                            .final = &body.final};
+    int rc = ops->object_put(state, &r->req, &put, &info);
+    res->size = info.size;
+    snprintf(res->etag, sizeof res->etag, "%s", info.etag);
     fake_body_release(&body);
     fake_req_free(r);
     return rc;
@@ -412,6 +435,18 @@ static void check_put_get_sizes(int64_t t0)
                 "head %" PRIu64 " B: mtime is the time of the put", size))
             printf("#   mtime_ms %" PRId64 ", suite started at %" PRId64 "\n", g.info.mtime_ms, t0);
     }
+}
+
+static void check_unknown_length(void)
+{
+    struct put_result res;
+    char md5[33];
+    stream_md5_hex(110, 300001, md5);
+    int rc = put_object_unknown_length(BUCKET, "chunked", 110, 300001, &res);
+    ok(rc == 0 && res.size == 300001 && strcmp(res.etag, md5) == 0,
+       "put with an unknown length (content_length -1): size and ETag");
+    ok(get_matches(BUCKET, "chunked", 110, 0, -1, 300001), "get of it: byte-exact");
+    is_rc(delete_object(BUCKET, "chunked"), 0, "delete it");
 }
 
 static void check_get_details(void)
@@ -1275,6 +1310,18 @@ static int find_stray(const char *path, const struct stat *sb, int flag, struct 
     return 0;
 }
 
+/* A plugin that hangs must not hang the test run. */
+static void on_timeout(int sig)
+{
+    static const char msg[] = "Bail out! the plugin did not finish in time "
+                              "(CAIRN_CONFORMANCE_TIMEOUT seconds)\n";
+    (void)sig;
+    if (write(STDOUT_FILENO, msg, sizeof msg - 1) < 0 ||
+        write(STDOUT_FILENO, "# left ", 7) < 0 || write(STDOUT_FILENO, tmp_dir, strlen(tmp_dir)) < 0)
+        _exit(1);
+    _exit(write(STDOUT_FILENO, "\n", 1) < 0);
+}
+
 static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
     remove(path);
@@ -1293,6 +1340,9 @@ int main(int argc, char **argv)
         return 2;
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
+    const char *limit = getenv("CAIRN_CONFORMANCE_TIMEOUT");
+    signal(SIGALRM, on_timeout);
+    alarm(limit && atoi(limit) > 0 ? (unsigned)atoi(limit) : 600);
     const char *base = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
     snprintf(tmp_dir, sizeof tmp_dir, "%s/cairn-conformance-XXXXXX", base);
     if (!mkdtemp(tmp_dir)) {
@@ -1348,6 +1398,7 @@ int main(int argc, char **argv)
     check_ops_table();
     check_buckets(t0);
     check_put_get_sizes(t0);
+    check_unknown_length();
     check_get_details();
     check_attrs_overwrite_delete();
     check_aborted_puts();
