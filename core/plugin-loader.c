@@ -111,19 +111,37 @@ static lt_dlhandle open_module(struct plugin_loader *l, const char *name_or_path
 {
     *path_r = NULL;
     if (strchr(name_or_path, '/')) {
-        lt_dlhandle h = lt_dlopen(name_or_path);
+        /* As given, else with .la or .so appended. */
+        static const char *const try_ext[] = {"", ".la", ".so"};
+        char *path = NULL;
+        for (size_t e = 0; e < 3 && !path; e++) {
+            if (asprintf(&path, "%s%s", name_or_path, try_ext[e]) < 0) {
+                snprintf(err, err_cap, "%s: out of memory", name_or_path);
+                return NULL;
+            }
+            if (access(path, F_OK) != 0 && e < 2) {
+                free(path);
+                path = NULL;
+            }
+        }
+        if (access(path, F_OK) != 0) { /* none exists: report the name as given */
+            free(path);
+            path = strdup(name_or_path);
+            if (!path) {
+                snprintf(err, err_cap, "%s: out of memory", name_or_path);
+                return NULL;
+            }
+        }
+        lt_dlhandle h = lt_dlopen(path);
         if (!h) {
             const char *why = lt_dlerror();
-            snprintf(err, err_cap, "%s: cannot load plugin: %s", name_or_path,
+            snprintf(err, err_cap, "%s: cannot load plugin: %s", path,
                      why ? why : "unknown error");
+            free(path);
             return NULL;
         }
-        *path_r = strdup(name_or_path);
-        if (!*path_r) {
-            lt_dlclose(h);
-            snprintf(err, err_cap, "%s: out of memory", name_or_path);
-        }
-        return *path_r ? h : NULL;
+        *path_r = path;
+        return h;
     }
     if (!*name_or_path || strcmp(name_or_path, ".") == 0 || strcmp(name_or_path, "..") == 0) {
         snprintf(err, err_cap, "'%s' is not a plugin name", name_or_path);

@@ -85,6 +85,11 @@ int main(void)
     const struct loaded_plugin *b2 =
         plugin_loader_load(l, "b2", "good-backend", CAIRN_PLUGIN_BACKEND, &cb2, err, sizeof(err));
     ok(b2 != NULL && b2 != b && b2->state != b->state, "a plugin loads twice as two instances");
+    struct cairn_config ca2 = section("a2");
+    const struct loaded_plugin *a2 = plugin_loader_load(l, "a2", TEST_PLUGIN_DIR "/good-auth",
+                                                        CAIRN_PLUGIN_AUTH, &ca2, err, sizeof(err));
+    if (!ok(a2 != NULL, "a path without extension loads"))
+        printf("#   %s\n", err);
 
     if (b && a && p) {
         is_str(b->instance_name, "b1", "instance name kept");
@@ -96,9 +101,9 @@ int main(void)
                CAIRN_DECLINED, "auth plugin callable");
         ok(p->desc->policy && p->desc->policy->evaluate, "policy ops");
     }
-    is_int(plugin_loader_count(l), 4, "four instances");
+    is_int(plugin_loader_count(l), 5, "five instances");
     ok(plugin_loader_get(l, 0) == b && plugin_loader_get(l, 2) == p, "get in load order");
-    ok(plugin_loader_get(l, 4) == NULL, "get out of range is NULL");
+    ok(plugin_loader_get(l, 5) == NULL, "get out of range is NULL");
 
     /* Refusals, each with its message. */
     refuse(l, "wrong-major", CAIRN_PLUGIN_BACKEND, "wrong-major.la: ABI 2.0 but this core speaks 1.0",
@@ -127,12 +132,12 @@ int main(void)
     fclose(f);
     refuse(l, junk, 0, "cannot load plugin", "junk file");
     unlink(junk);
-    is_int(plugin_loader_count(l), 4, "refusals loaded nothing");
+    is_int(plugin_loader_count(l), 5, "refusals loaded nothing");
     is_str(read_marker(), "", "no fini ran yet (refused plugins are not initialised)");
 
     /* fini in reverse order. */
     plugin_loader_free(l);
-    is_str(read_marker(), "fini b2\nfini p1\nfini a1\nfini b1\n", "fini ran in reverse order");
+    is_str(read_marker(), "fini a2\nfini b2\nfini p1\nfini a1\nfini b1\n", "fini ran in reverse order");
     plugin_loader_free(NULL);
 
     ok(plugin_loader_new(NULL, NULL) == NULL, "no services: no loader");
