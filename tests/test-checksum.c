@@ -154,6 +154,21 @@ static void test_encodings(void)
                CAIRN_E_INVALID_ARGUMENT, "base64 decode refuses \"%s\"", bad[i]);
     is_int(checksum_base64_decode("Zm9vYmFy", 8, bin, 5), CAIRN_E_INVALID_ARGUMENT,
            "decode refuses a small buffer");
+    /* Random text: decode never writes past its buffer (ASan checks). */
+    srand(3);
+    int weird = 0;
+    for (int i = 0; i < 20000; i++) {
+        static const char alphabet[] = "AZaz09+/=-_ ";
+        char text[24];
+        uint8_t small[12];
+        size_t len = (size_t)(rand() % 24);
+        for (size_t k = 0; k < len; k++)
+            text[k] = alphabet[rand() % (int)(sizeof(alphabet) - 1)];
+        ssize_t d = checksum_base64_decode(text, len, small, sizeof(small));
+        if (d != CAIRN_E_INVALID_ARGUMENT && (d < 0 || (size_t)d > sizeof(small)))
+            weird++;
+    }
+    is_int(weird, 0, "20000 random base64 inputs decoded or refused");
     checksum_hex_encode("\x01\xab\xff", 3, out);
     is_str(out, "01abff", "hex encode");
     is_int(checksum_hex_decode("01ABff", 6, bin, sizeof(bin)), 3, "hex decode");

@@ -77,5 +77,23 @@ int main(void)
     refuse("/d{1...1000}/e{1...1000}", "more than");
     refuse("/d{1...9999999999999999999}", "too large");
     refuse("", "empty");
+
+    /* Random patterns from a hostile alphabet: never a crash or a leak. */
+    srand(42);
+    int bad_rc = 0;
+    for (int i = 0; i < 20000; i++) {
+        static const char alphabet[] = "{}.0123456789/a";
+        char pat[40], **list, err[256];
+        size_t len = (size_t)(rand() % 39), n;
+        for (size_t k = 0; k < len; k++)
+            pat[k] = alphabet[rand() % (int)(sizeof(alphabet) - 1)];
+        pat[len] = '\0';
+        int rc = ellipsis_expand(pat, &list, &n, err, sizeof(err));
+        if (rc == 0)
+            ellipsis_free(list, n);
+        else if (rc != CAIRN_E_INVALID_ARGUMENT)
+            bad_rc++;
+    }
+    is_int(bad_rc, 0, "20000 random patterns: expanded or refused");
     return tap_done();
 }
