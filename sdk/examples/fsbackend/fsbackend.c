@@ -586,6 +586,8 @@ static int commit(struct fs *fs, struct cairn_req *req, const char *guard, int g
         path_fmt(old_data, "%s/%s", data_dir, old.data_id);
     if (rc == 0 && rename(tmp, data) != 0)
         rc = errno == ENOENT ? guard_err : errno_error(errno);
+    else if (rc == 0 && (rc = fsync_parent(data)) != 0) /* the data before the sidecar */
+        unlink(data);
     if (rc == 0 && (rc = object_write(fs, meta, o)) != 0) {
         unlink(data);
         rc = rc == FS_ABSENT ? guard_err : rc;
