@@ -158,6 +158,9 @@ class Server:
     def env(self):
         """Environment for CLI clients (aws, s3cmd via config, rclone via env)."""
         e = dict(os.environ)
+        # A CA bundle meant for the sandbox's outbound HTTPS makes some clients
+        # (rclone's AWS SDK) refuse to build a plain-HTTP client.
+        e.pop("AWS_CA_BUNDLE", None)
         e.update({
             "AWS_ACCESS_KEY_ID": ROOT_USER,
             "AWS_SECRET_ACCESS_KEY": ROOT_PASSWORD,

@@ -66,6 +66,10 @@ with Server(drives=4) as srv:
         f.write("[cairn]\ntype = s3\nprovider = Minio\naccess_key_id = %s\nsecret_access_key = %s\n"
                 "endpoint = %s\nforce_path_style = true\nregion = us-east-1\n" % (ROOT_USER, ROOT_PASSWORD, srv.endpoint))
     rclone = ["rclone", "--config", rcfg, "--s3-upload-cutoff", "5M", "--s3-chunk-size", "5M"]
+    run_cli = run
+
+    def run(cmd, env=env):  # noqa: F811 -- rclone and aws get the client environment
+        return run_cli(cmd, env=env)
     rc, out = run(rclone + ["mkdir", "cairn:rclone-b"])
     tap.ok(rc == 0, "rclone mkdir", out)
     for name, path in (("small", small), ("big multipart", big)):

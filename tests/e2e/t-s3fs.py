@@ -8,14 +8,14 @@ from cairn_test import ROOT_PASSWORD, ROOT_USER, Server, run, tap
 
 with Server(drives=4) as srv:
     s3 = srv.boto3()
-    s3.create_bucket(Bucket="fs")
+    s3.create_bucket(Bucket="fsbucket")
     pw = os.path.join(srv.dir, "passwd")
     with open(pw, "w") as f:
         f.write("%s:%s\n" % (ROOT_USER, ROOT_PASSWORD))
     os.chmod(pw, 0o600)
     mnt = os.path.join(srv.dir, "mnt")
     os.makedirs(mnt)
-    rc, out = run(["s3fs", "fs", mnt, "-o", "url=" + srv.endpoint, "-o", "use_path_request_style",
+    rc, out = run(["s3fs", "fsbucket", mnt, "-o", "url=" + srv.endpoint, "-o", "use_path_request_style",
                    "-o", "passwd_file=" + pw, "-o", "allow_other,nonempty", "-o", "dbglevel=warn"], timeout=60)
     mounted = False
     for _ in range(50):
@@ -37,7 +37,7 @@ with Server(drives=4) as srv:
         tap.eq(sorted(os.listdir(os.path.join(mnt, "sub"))), ["big.bin", "renamed.txt"], "rename into a directory")
         tap.eq(open(os.path.join(mnt, "sub", "renamed.txt")).read(), "hello from s3fs\n", "read back the renamed file")
         tap.ok(open(os.path.join(mnt, "sub", "big.bin"), "rb").read() == data, "read back 11 MiB byte-exact")
-        keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket="fs").get("Contents", []))
+        keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket="fsbucket").get("Contents", []))
         tap.ok("sub/big.bin" in keys and "sub/renamed.txt" in keys and "hello.txt" not in keys,
                "objects seen through S3 match", keys)
     except Exception as e:  # noqa: BLE001
