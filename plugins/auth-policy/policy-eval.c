@@ -56,12 +56,28 @@ static void clock_fill(struct evalctx *c)
     c->clock_ready = 1;
 }
 
+/* Values the plugin can derive when the core's context lacks them: the
+ * clock, and what the identity says about how the request was signed. */
 static const char *fallback_value(struct evalctx *c, const char *key)
 {
+    const struct cairn_identity *who = c->who;
     if (strcasecmp(key, "aws:CurrentTime") == 0)
         return clock_fill(c), c->now_iso;
     if (strcasecmp(key, "aws:EpochTime") == 0)
         return clock_fill(c), c->now_epoch;
+    if (who->is_anonymous)
+        return NULL;
+    if (strcasecmp(key, "s3:authType") == 0)
+        return who->auth_type == CAIRN_AUTH_HEADER  ? "REST-HEADER"
+               : who->auth_type == CAIRN_AUTH_QUERY ? "REST-QUERY-STRING"
+               : who->auth_type == CAIRN_AUTH_POST  ? "POST"
+                                                    : NULL;
+    if (strcasecmp(key, "s3:signatureversion") == 0)
+        return who->signature_version == 4   ? "AWS4-HMAC-SHA256"
+               : who->signature_version == 2 ? "AWS"
+                                             : NULL;
+    if (strcasecmp(key, "s3:x-amz-content-sha256") == 0)
+        return who->content_sha256 && *who->content_sha256 ? who->content_sha256 : NULL;
     return NULL;
 }
 

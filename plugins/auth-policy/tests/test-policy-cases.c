@@ -59,7 +59,7 @@ static int decision_of(const char *s)
 static void run_case(void *state, json_t *tc, size_t index)
 {
     const char *name = json_string_value(json_object_get(tc, "name"));
-    struct cairn_identity who = { .access_key = "", .user = "", .parent = "" };
+    struct cairn_identity who = { .access_key = "", .user = "", .parent = "", .content_sha256 = "" };
     json_t *w = json_object_get(tc, "who");
     char ak[128];
     if (!w || (json_is_string(w) && strcmp(json_string_value(w), "anonymous") == 0)) {
@@ -78,6 +78,17 @@ static void run_case(void *state, json_t *tc, size_t index)
             who.access_key = json_string_value(v);
         if ((v = json_object_get(w, "parent")))
             who.parent = json_string_value(v);
+        if ((v = json_object_get(w, "content_sha256")))
+            who.content_sha256 = json_string_value(v);
+        if ((v = json_object_get(w, "signature_version")))
+            who.signature_version = (int)json_integer_value(v);
+        if ((v = json_object_get(w, "auth_type"))) {
+            const char *t = json_string_value(v);
+            who.auth_type = strcmp(t, "header") == 0 ? CAIRN_AUTH_HEADER
+                            : strcmp(t, "query") == 0 ? CAIRN_AUTH_QUERY
+                            : strcmp(t, "post") == 0  ? CAIRN_AUTH_POST
+                                                      : CAIRN_AUTH_ANONYMOUS;
+        }
         who.is_root = json_is_true(json_object_get(w, "root"));
         who.is_anonymous = json_is_true(json_object_get(w, "anonymous"));
     }
