@@ -400,6 +400,18 @@ static int check_resources(struct parser *ps, const struct pol_list *l)
     return 0;
 }
 
+/* True when no action could name an S3 operation ("admin:*", "iam:..."). */
+static int only_non_s3_actions(const struct pol_list *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        const char *a = l->v[i].raw, *colon = strchr(a, ':');
+        if (!colon || colon == a || strncasecmp(a, "s3:", 3) == 0 || strcspn(a, "*?") <
+            (size_t)(colon - a))
+            return 0;
+    }
+    return 1;
+}
+
 static int parse_statement(struct parser *ps, json_t *j, size_t index, struct pol_stmt *s)
 {
     s->index = index;
@@ -463,14 +475,26 @@ static int parse_statement(struct parser *ps, json_t *j, size_t index, struct po
     json_t *res = json_object_get(j, "Resource"), *nres = json_object_get(j, "NotResource");
     if (res && nres)
         return fail(ps, "Statement can't have both Resource and NotResource");
-    if (!res && !nres)
-        return fail(ps, "Missing required field Resource");
-    s->not_resource = nres != NULL;
-    if ((rc = parse_string_list(ps, res ? res : nres, res ? "Resource" : "NotResource", 1,
-                                &s->resources)) < 0)
-        return rc;
-    if (ps->strict && (rc = check_resources(ps, &s->resources)) < 0)
-        return rc;
+    if (!res && !nres) {
+        /* MinIO-style admin statements ({"Action": ["admin:*"]}, as in the
+         * consoleAdmin canned policy) carry no Resource: outside validation
+         * they cover every resource, but only when no action is an S3 one. */
+        if (ps->strict || s->not_action || !only_non_s3_actions(&s->actions))
+            return fail(ps, "Missing required field Resource");
+        s->resources.v = calloc(1, sizeof(*s->resources.v));
+        if (!s->resources.v)
+            return CAIRN_E_NOMEM;
+        s->resources.n = 1;
+        if ((rc = str_init(ps, &s->resources.v[0], "*", 0)) < 0)
+            return rc;
+    } else {
+        s->not_resource = nres != NULL;
+        if ((rc = parse_string_list(ps, res ? res : nres, res ? "Resource" : "NotResource", 1,
+                                    &s->resources)) < 0)
+            return rc;
+        if (ps->strict && (rc = check_resources(ps, &s->resources)) < 0)
+            return rc;
+    }
 
     json_t *cond = json_object_get(j, "Condition");
     if (cond && (rc = parse_condition(ps, cond, s)) < 0)
