@@ -155,6 +155,8 @@ static int v2_verify(const struct sigv4_plugin *pl, struct sigv4_ctx *cx,
 {
     char secret[SIGV4_SECRET_CAP];
     int rc = sigv4_lookup(cx, access_key, type, 2, id_r, secret);
+    if (rc == CAIRN_E_INVALID_ACCESS_KEY)
+        *detail_r = sigv4_key_detail(cx, access_key);
     if (rc < 0)
         return rc;
     char *sts = v2_string_to_sign(pl, cx, http, date_line, params, n_params);
@@ -221,8 +223,10 @@ int sigv2_auth_header(const struct sigv4_plugin *pl, struct sigv4_ctx *cx,
         date_line = d;
     }
     int64_t now = http->now_ms / 1000;
-    if (t > now + pl->max_skew_s || t < now - pl->max_skew_s)
+    if (t > now + pl->max_skew_s || t < now - pl->max_skew_s) {
+        *detail_r = sigv4_skew_detail(cx, xd ? xd : d, http->now_ms, pl->max_skew_s);
         return CAIRN_E_REQUEST_TIME_SKEWED;
+    }
     return v2_verify(pl, cx, http, ak, sig, date_line, params, n_params, CAIRN_AUTH_HEADER, id_r,
                      detail_r);
 }
@@ -245,8 +249,10 @@ int sigv2_auth_query(const struct sigv4_plugin *pl, struct sigv4_ctx *cx,
             return CAIRN_E_ACCESS_DENIED;
         e = e * 10 + (*p - '0');
     }
-    if (http->now_ms / 1000 > e)
+    if (http->now_ms / 1000 > e) {
+        *detail_r = sigv4_expired_detail(cx, NULL, e, http->now_ms);
         return CAIRN_E_EXPIRED_REQUEST;
+    }
     return v2_verify(pl, cx, http, ak, sig, expires, params, n_params, CAIRN_AUTH_QUERY, id_r,
                      detail_r);
 }

@@ -2,6 +2,7 @@
  * sigv4-auth.c -- SigV4 verification: Authorization header and presigned query,
  * the x-amz-content-sha256 payload modes and the body decoder each needs.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,6 +81,61 @@ const char *sigv4_mismatch_detail(struct sigv4_ctx *cx, const char *access_key,
     return b.failed ? NULL : b.data;
 }
 
+/* Appends "YYYY-MM-DDTHH:MM:SSZ" (S3's ServerTime format). */
+static void add_iso8601(struct sigv4_buf *b, int64_t secs)
+{
+    char basic[17], ext[21];
+    sigv4_format_iso8601_basic(secs, basic);
+    snprintf(ext, sizeof(ext), "%.4s-%.2s-%.2sT%.2s:%.2s:%.2sZ", basic, basic + 4, basic + 6,
+             basic + 9, basic + 11, basic + 13);
+    sigv4_buf_adds(b, ext);
+}
+
+const char *sigv4_skew_detail(struct sigv4_ctx *cx, const char *request_time, int64_t now_ms,
+                              int64_t max_skew_s)
+{
+    char ms[32];
+    struct sigv4_buf b;
+    sigv4_buf_init(&b, cx);
+    sigv4_buf_adds(&b, "<RequestTime>");
+    sigv4_buf_add_xml(&b, request_time, strlen(request_time));
+    sigv4_buf_adds(&b, "</RequestTime><ServerTime>");
+    add_iso8601(&b, now_ms / 1000);
+    snprintf(ms, sizeof(ms), "%lld", (long long)max_skew_s * 1000);
+    sigv4_buf_adds(&b, "</ServerTime><MaxAllowedSkewMilliseconds>");
+    sigv4_buf_adds(&b, ms);
+    sigv4_buf_adds(&b, "</MaxAllowedSkewMilliseconds>");
+    return b.failed ? NULL : b.data;
+}
+
+const char *sigv4_expired_detail(struct sigv4_ctx *cx, const char *x_amz_expires,
+                                 int64_t expires_s, int64_t now_ms)
+{
+    struct sigv4_buf b;
+    sigv4_buf_init(&b, cx);
+    if (x_amz_expires) {
+        sigv4_buf_adds(&b, "<X-Amz-Expires>");
+        sigv4_buf_add_xml(&b, x_amz_expires, strlen(x_amz_expires));
+        sigv4_buf_adds(&b, "</X-Amz-Expires>");
+    }
+    sigv4_buf_adds(&b, "<Expires>");
+    add_iso8601(&b, expires_s);
+    sigv4_buf_adds(&b, "</Expires><ServerTime>");
+    add_iso8601(&b, now_ms / 1000);
+    sigv4_buf_adds(&b, "</ServerTime>");
+    return b.failed ? NULL : b.data;
+}
+
+const char *sigv4_key_detail(struct sigv4_ctx *cx, const char *access_key)
+{
+    struct sigv4_buf b;
+    sigv4_buf_init(&b, cx);
+    sigv4_buf_adds(&b, "<AWSAccessKeyId>");
+    sigv4_buf_add_xml(&b, access_key, strlen(access_key));
+    sigv4_buf_adds(&b, "</AWSAccessKeyId>");
+    return b.failed ? NULL : b.data;
+}
+
 int sigv4_lookup(struct sigv4_ctx *cx, const char *access_key, enum cairn_auth_type type,
                  int version, struct cairn_identity *id_r, char *secret_r)
 {
@@ -129,6 +185,8 @@ static int v4_verify(struct sigv4_ctx *cx, const struct cairn_http_request *http
 {
     char secret[SIGV4_SECRET_CAP];
     int rc = sigv4_lookup(cx, vr->cred->access_key, vr->type, 4, id_r, secret);
+    if (rc == CAIRN_E_INVALID_ACCESS_KEY)
+        *detail_r = sigv4_key_detail(cx, vr->cred->access_key);
     if (rc < 0)
         return rc;
 
@@ -257,8 +315,11 @@ int sigv4_auth_header(const struct sigv4_plugin *pl, struct sigv4_ctx *cx,
     if (strncmp(amz_date, a.cred.date, 8) != 0)
         return CAIRN_E_AUTH_HEADER_MALFORMED; /* credential date differs from the request's */
     int64_t now = http->now_ms / 1000;
-    if (t > now + pl->max_skew_s || t < now - pl->max_skew_s)
+    if (t > now + pl->max_skew_s || t < now - pl->max_skew_s) {
+        *detail_r = sigv4_skew_detail(cx, xd ? xd : sigv4_header(http, "date"), http->now_ms,
+                                      pl->max_skew_s);
         return CAIRN_E_REQUEST_TIME_SKEWED;
+    }
 
     /* Payload: a missing header means an empty body, verified as such. */
     const char *payload = sigv4_header(http, "x-amz-content-sha256");
@@ -333,8 +394,10 @@ int sigv4_auth_query(const struct sigv4_plugin *pl, struct sigv4_ctx *cx,
     int64_t now = http->now_ms / 1000;
     if (t > now + pl->max_skew_s)
         return CAIRN_E_ACCESS_DENIED; /* "Request is not valid yet" */
-    if (now > t + expires)
+    if (now > t + expires) {
+        *detail_r = sigv4_expired_detail(cx, expires_s, t + expires, http->now_ms);
         return CAIRN_E_EXPIRED_REQUEST;
+    }
 
     /* Presigned URLs carry UNSIGNED-PAYLOAD unless the signer put a hash in. */
     const char *payload = sigv4_param(params, n_params, "X-Amz-Content-Sha256");

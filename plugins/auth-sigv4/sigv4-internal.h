@@ -73,6 +73,19 @@ int sigv2_auth_query(const struct sigv4_plugin *pl, struct sigv4_ctx *cx,
 int sigv4_lookup(struct sigv4_ctx *cx, const char *access_key, enum cairn_auth_type type,
                  int version, struct cairn_identity *id_r, char *secret_r);
 
+/* S3's RequestTimeTooSkewed detail: RequestTime (as sent), ServerTime and
+ * MaxAllowedSkewMilliseconds.  Request memory; NULL when out of memory. */
+const char *sigv4_skew_detail(struct sigv4_ctx *cx, const char *request_time, int64_t now_ms,
+                              int64_t max_skew_s);
+
+/* S3's detail for an expired presigned URL: X-Amz-Expires (when not NULL),
+ * Expires and ServerTime. */
+const char *sigv4_expired_detail(struct sigv4_ctx *cx, const char *x_amz_expires,
+                                 int64_t expires_s, int64_t now_ms);
+
+/* "<AWSAccessKeyId>key</AWSAccessKeyId>", as S3 adds to InvalidAccessKeyId. */
+const char *sigv4_key_detail(struct sigv4_ctx *cx, const char *access_key);
+
 /*
  * Builds S3's SignatureDoesNotMatch detail elements (XML-escaped, request
  * memory): AWSAccessKeyId, StringToSign, SignatureProvided, StringToSignBytes

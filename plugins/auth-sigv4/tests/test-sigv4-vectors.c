@@ -173,6 +173,8 @@ static void test_presigned(void *pl)
     r.now_ms = T20130524 + 86401 * 1000LL;
     t = run_auth(pl, &r);
     is_int(t.rc, CAIRN_E_EXPIRED_REQUEST, "expired presigned URL -> AccessDenied (Request has expired)");
+    is_str(t.detail, "<X-Amz-Expires>86400</X-Amz-Expires><Expires>2013-05-25T00:00:00Z</Expires>"
+                     "<ServerTime>2013-05-25T00:00:01Z</ServerTime>", "expiry detail as S3 gives it");
     tres_free(&t);
     r.now_ms = T20130524 - 3600 * 1000LL;
     t = run_auth(pl, &r);
@@ -302,6 +304,9 @@ static void test_rules(void *pl)
     r.now_ms = T20130524 + 15 * 60 * 1000 + 1000;
     t = run_auth(pl, &r);
     is_int(t.rc, CAIRN_E_REQUEST_TIME_SKEWED, "more than 15 minutes -> RequestTimeTooSkewed");
+    is_str(t.detail, "<RequestTime>20130524T000000Z</RequestTime><ServerTime>2013-05-24T00:15:01Z"
+                     "</ServerTime><MaxAllowedSkewMilliseconds>900000</MaxAllowedSkewMilliseconds>",
+           "skew detail as S3 gives it");
     tres_free(&t);
     r.now_ms = T20130524 - 16 * 60 * 1000;
     t = run_auth(pl, &r);
@@ -318,6 +323,7 @@ static void test_rules(void *pl)
                 "SignedHeaders=host;x-amz-date,Signature=" GET_OBJECT_SIG);
     t = run_auth(pl, &r);
     is_int(t.rc, CAIRN_E_INVALID_ACCESS_KEY, "unknown key -> InvalidAccessKeyId");
+    is_str(t.detail, "<AWSAccessKeyId>NOSUCHKEY</AWSAccessKeyId>", "the error names the key");
     tres_free(&t);
     treq_init(&r, "GET", "/test.txt", "");
     treq_header(&r, "host", EX_HOST);
