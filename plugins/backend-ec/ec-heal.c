@@ -251,6 +251,27 @@ int ec_heal_key(struct ec_state *st, struct cairn_req *req, const char *bucket, 
         for (size_t p = 0; p < v->n_parts && !rc; p++)
             rc = heal_part(st, set, kdir, v, &v->parts[p], &rebuilt);
     }
+    /* data directories no version refers to (left by a crash between moving
+     * data in and writing metadata; every such move happens under this lock) */
+    for (int pos = 0; pos < q.n && !rc; pos++) {
+        char **names;
+        size_t nn;
+        if (!d[pos]->online || d[pos]->ops->readdir(d[pos], kdir, &names, &nn))
+            continue;
+        for (size_t j = 0; j < nn; j++) {
+            if (strncmp(names[j], ".d.", 3))
+                continue;
+            int used = 0;
+            for (size_t i = 0; i < ag->n && !used; i++)
+                used = !strcmp(ag->v[i].data_dir, names[j] + 3);
+            if (!used) {
+                char orphan[EC_PATH + 64];
+                ec_fmt(orphan, sizeof(orphan), "%s/%s", kdir, names[j]);
+                d[pos]->ops->remove_tree(d[pos], orphan);
+            }
+        }
+        sc_names_free(names, nn);
+    }
     int metas = 0;
     for (int pos = 0; pos < q.n; pos++)
         metas += hc.need_meta[pos];

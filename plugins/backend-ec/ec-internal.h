@@ -31,7 +31,8 @@ struct ec_state {
     uint64_t block_size, inline_limit;
     int sync;
     char deployment[33];
-    struct sc_locks locks;
+    struct sc_locks locks;        /* per key */
+    struct sc_locks upload_locks; /* per multipart upload; may be held while taking a key lock */
     struct sc_dircache *dircache;
     pthread_mutex_t mu; /* codecs, drive state, scanner */
     struct ec_codec *codecs[3][EC_MAX_SET + 1][EC_MAX_SET + 1];

@@ -251,7 +251,7 @@ int ec_mpu_put_part(void *state, struct cairn_req *req, const char *upload_id,
         ec_written_clear(st, set, &w);
         return CAIRN_E_NOMEM;
     }
-    pthread_rwlock_t *lk = sc_lock_for(&st->locks, put->bucket, upload_id);
+    pthread_rwlock_t *lk = sc_lock_for(&st->upload_locks, put->bucket, upload_id);
     pthread_rwlock_wrlock(lk);
     json_t *old = NULL;
     if (read_part(st, set, dir, part_number, &old))
@@ -434,7 +434,7 @@ int ec_mpu_complete(void *state, struct cairn_req *req, const char *bucket, cons
         return rc;
     char dir[EC_PATH];
     upload_dir(bucket, upload_id, dir, sizeof(dir));
-    pthread_rwlock_t *lk = sc_lock_for(&st->locks, bucket, upload_id);
+    pthread_rwlock_t *lk = sc_lock_for(&st->upload_locks, bucket, upload_id);
     pthread_rwlock_wrlock(lk);
     struct sc_version nv;
     memset(&nv, 0, sizeof(nv));
@@ -568,7 +568,7 @@ int ec_mpu_abort(void *state, struct cairn_req *req, const char *bucket, const c
     json_decref(up);
     char dir[EC_PATH];
     upload_dir(bucket, upload_id, dir, sizeof(dir));
-    pthread_rwlock_t *lk = sc_lock_for(&st->locks, bucket, upload_id);
+    pthread_rwlock_t *lk = sc_lock_for(&st->upload_locks, bucket, upload_id);
     pthread_rwlock_wrlock(lk);
     struct sc_drive **d = ec_set_drives(st, set);
     for (size_t i = 0; i < st->set_size; i++)

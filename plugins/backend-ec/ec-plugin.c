@@ -373,6 +373,7 @@ static void ec_fini(void *state)
     free(st->drives);
     sc_dircache_free(st->dircache);
     sc_locks_destroy(&st->locks);
+    sc_locks_destroy(&st->upload_locks);
     pthread_cond_destroy(&st->cond);
     pthread_mutex_destroy(&st->mu);
     free(st);
@@ -393,6 +394,7 @@ static int ec_init(const struct cairn_services *sv, const struct cairn_config *c
     pthread_mutex_init(&st->mu, NULL);
     pthread_cond_init(&st->cond, NULL);
     sc_locks_init(&st->locks);
+    sc_locks_init(&st->upload_locks);
     int rc = CAIRN_E_INVALID_ARGUMENT;
     st->dircache = sc_dircache_new();
     size_t n = sv->config_list_count(cfg, "drives");

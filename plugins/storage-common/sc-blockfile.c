@@ -5,7 +5,7 @@
 #include "sc-drive.h"
 #include "sc-util.h"
 
-#include <cairn/plugin.h>
+#include <errno.h>
 #include <string.h>
 
 void sc_block_encode(const uint8_t *data, size_t len, uint8_t *out)
@@ -34,9 +34,9 @@ int sc_block_read(struct sc_drive *d, int fh, uint64_t block, size_t full_len, u
     if (n < 0)
         return (int)n;
     if ((size_t)n != SC_BLOCK_SUM + len)
-        return CAIRN_E_CORRUPT;
+        return -EBADMSG;
     if (sc_get_be64(scratch) != sc_xxh64(scratch + SC_BLOCK_SUM, len))
-        return CAIRN_E_CORRUPT;
+        return -EBADMSG;
     memcpy(data, scratch + SC_BLOCK_SUM, len);
     return 0;
 }
@@ -46,9 +46,9 @@ int sc_block_read_mem(const uint8_t *mem, size_t mem_len, uint64_t block, size_t
 {
     uint64_t off = sc_block_offset(block, full_len);
     if (off > mem_len || mem_len - off < SC_BLOCK_SUM + len)
-        return CAIRN_E_CORRUPT;
+        return -EBADMSG;
     if (sc_get_be64(mem + off) != sc_xxh64(mem + off + SC_BLOCK_SUM, len))
-        return CAIRN_E_CORRUPT;
+        return -EBADMSG;
     memcpy(data, mem + off + SC_BLOCK_SUM, len);
     return 0;
 }

@@ -28,7 +28,7 @@ int sc_block_write(struct sc_drive *d, int fh, uint64_t block, size_t full_len,
                    const uint8_t *data, size_t len);
 
 /* Reads and verifies a block into data[0..len); 0, a negative errno, or
- * CAIRN_E_CORRUPT (short file or checksum mismatch).  `scratch` holds 8+len. */
+ * -EBADMSG (short file or checksum mismatch).  `scratch` holds 8+len. */
 int sc_block_read(struct sc_drive *d, int fh, uint64_t block, size_t full_len, uint8_t *data,
                   size_t len, uint8_t *scratch);
 

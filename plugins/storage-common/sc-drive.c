@@ -35,27 +35,51 @@ static int l_stat(struct sc_drive *d, const char *rel, struct stat *st_r)
     return stat(p, st_r) ? -errno : 0;
 }
 
+/* fsyncs the directory containing absolute path p (a new entry in it). */
+static void fsync_parent(char *p)
+{
+    char *slash = strrchr(p, '/');
+    if (!slash || slash == p)
+        return;
+    *slash = '\0';
+    int fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    *slash = '/';
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
+/* Creates one directory; a new one is made durable in its parent. */
+static int mkdir_one(char *p)
+{
+    if (mkdir(p, 0755) == 0) {
+        fsync_parent(p);
+        return 0;
+    }
+    return errno == EEXIST ? 0 : -errno;
+}
+
 static int l_mkdir_p(struct sc_drive *d, const char *rel)
 {
     char p[PATH_MAX];
     int rc = full_path(d, rel, p);
     if (rc)
         return rc;
-    if (mkdir(p, 0755) == 0 || errno == EEXIST)
-        return 0;
-    if (errno != ENOENT)
-        return -errno;
+    rc = mkdir_one(p);
+    if (rc != -ENOENT)
+        return rc;
     size_t rootlen = strlen(((struct local_drive *)d)->root);
     for (char *s = p + rootlen + 1; *s; s++) {
         if (*s != '/')
             continue;
         *s = '\0';
-        int r = mkdir(p, 0755);
+        int r = mkdir_one(p);
         *s = '/';
-        if (r && errno != EEXIST)
-            return -errno;
+        if (r)
+            return r;
     }
-    return mkdir(p, 0755) == 0 || errno == EEXIST ? 0 : -errno;
+    return mkdir_one(p);
 }
 
 static int l_open(struct sc_drive *d, const char *rel, int create)

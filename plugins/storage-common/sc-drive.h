@@ -24,7 +24,8 @@ struct sc_drive;
 
 struct sc_drive_ops {
     int (*stat)(struct sc_drive *d, const char *rel, struct stat *st_r);
-    /* Creates `rel` and its missing parents. */
+    /* Creates `rel` and its missing parents (each new directory is fsynced
+     * into its parent, so a later fsync of `rel` makes the whole path durable). */
     int (*mkdir_p)(struct sc_drive *d, const char *rel);
     /* Opens a file: O_RDONLY, or (create) O_WRONLY|O_CREAT|O_TRUNC.  Returns a handle >= 0. */
     int (*open)(struct sc_drive *d, const char *rel, int create);

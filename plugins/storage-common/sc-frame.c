@@ -5,7 +5,7 @@
 #include "sc-drive.h"
 #include "sc-util.h"
 
-#include <cairn/plugin.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,14 +29,14 @@ int sc_frame_unwrap(const uint8_t *buf, size_t len, const uint8_t **payload_r, s
 {
     if (len < SC_FRAME_HDR_LEN || memcmp(buf, "cairn-meta 1 ", 13) ||
         buf[SC_FRAME_HDR_LEN - 1] != '\n')
-        return CAIRN_E_CORRUPT;
+        return -EBADMSG;
     uint8_t sum[8];
     if (sc_hex_decode((const char *)buf + 13, sum, 8))
-        return CAIRN_E_CORRUPT;
+        return -EBADMSG;
     const uint8_t *p = buf + SC_FRAME_HDR_LEN;
     size_t plen = len - SC_FRAME_HDR_LEN;
     if (sc_get_be64(sum) != sc_xxh64(p, plen))
-        return CAIRN_E_CORRUPT;
+        return -EBADMSG;
     *payload_r = p;
     *plen_r = plen;
     return 0;
@@ -47,7 +47,7 @@ int sc_frame_write(struct sc_drive *d, const char *rel, const void *payload, siz
     size_t flen;
     uint8_t *f = sc_frame_wrap(payload, len, &flen);
     if (!f)
-        return CAIRN_E_NOMEM;
+        return -ENOMEM;
     int rc = sc_drive_write_atomic(d, rel, f, flen, sync);
     free(f);
     return rc;

@@ -17,14 +17,14 @@
 uint8_t *sc_frame_wrap(const void *payload, size_t len, size_t *len_r);
 
 /* Checks a framed buffer; 0 with *payload_r and *plen_r pointing inside `buf`, or
- * CAIRN_E_CORRUPT when the header or checksum is wrong. */
+ * -EBADMSG when the header or checksum is wrong. */
 int sc_frame_unwrap(const uint8_t *buf, size_t len, const uint8_t **payload_r, size_t *plen_r);
 
 struct sc_drive;
 /* Frames and writes atomically (sc_drive_write_atomic). */
 int sc_frame_write(struct sc_drive *d, const char *rel, const void *payload, size_t len, int sync);
 /* Reads and checks a framed file: 0 with a malloc'd NUL-terminated payload, a
- * negative errno from the drive, or CAIRN_E_CORRUPT. */
+ * negative errno from the drive, or -EBADMSG (bad checksum). */
 int sc_frame_read(struct sc_drive *d, const char *rel, size_t max, char **payload_r,
                   size_t *len_r);
 
