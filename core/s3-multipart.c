@@ -247,6 +247,37 @@ int s3_op_create_multipart_upload(struct s3_call *call)
     return respond_writer(call, &w, h, n);
 }
 
+/*
+ * A request-lifetime copy of the request head, for the body pipeline (which
+ * reads its checksum instructions from the headers): without any
+ * x-amz-checksum-* and x-amz-sdk-checksum-algorithm header when
+ * `drop_checksums`, plus `add_name: add_value` when add_name is set.
+ * NULL when out of memory.
+ */
+static const struct http_request_head *edited_head(struct s3_call *call, int drop_checksums,
+                                                   const char *add_name, const char *add_value)
+{
+    const struct http_request_head *orig = call->head;
+    struct http_request_head *head = s3_alloc(call, sizeof(*head));
+    struct cairn_kv *headers = s3_alloc(call, (orig->n_headers + 1) * sizeof(*headers));
+    if (!head || !headers)
+        return NULL;
+    *head = *orig;
+    size_t n = 0;
+    for (size_t i = 0; i < orig->n_headers; i++) {
+        const char *name = orig->headers[i].name;
+        if (drop_checksums && (strncmp(name, "x-amz-checksum-", 15) == 0 ||
+                               strcmp(name, "x-amz-sdk-checksum-algorithm") == 0))
+            continue;
+        headers[n++] = orig->headers[i];
+    }
+    if (add_name)
+        headers[n++] = (struct cairn_kv){add_name, add_value};
+    head->headers = headers;
+    head->n_headers = n;
+    return head;
+}
+
 /* ---- UploadPart / UploadPartCopy -------------------------------------------- */
 
 /* Parses partNumber: 1..10000, else InvalidArgument (answered here, returns 1). */
@@ -442,8 +473,21 @@ int s3_op_upload_part_copy(struct s3_call *call)
     pc->number = number;
     pc->length = length;
     pc->src = &src;
+    /* When the upload has a checksum algorithm, the copied part gets that
+     * checksum too (the pipeline computes what x-amz-checksum-algorithm names),
+     * so that the completed object can have its COMPOSITE/FULL_OBJECT checksum. */
+    const struct http_request_head *orig = call->head;
+    const char *alg = kv_get(up.attrs, up.n_attrs, "x-amz-checksum-algorithm");
+    if (alg && orig && !s3_header(call, "x-amz-checksum-algorithm")) {
+        const struct http_request_head *head = edited_head(call, 0, "x-amz-checksum-algorithm",
+                                                           alg);
+        if (!head)
+            return CAIRN_E_NOMEM;
+        call->head = head;
+    }
     rc = s3_copy_stream(call, src_bucket, src_key, src_version, offset, length, part_copy_put, pc,
                         &src);
+    call->head = orig;
     if (rc < 0)
         return rc;
 
@@ -573,29 +617,16 @@ static int upload_checksum(struct s3_call *call, const char *upload_id, const ch
 /*
  * Reads the CompleteMultipartUpload body.  Its x-amz-checksum-* headers give
  * the checksum of the whole object, not of this body, so the body pipeline
- * must not verify the body against them: it reads with a copy of the request
- * head that lacks them (Content-MD5 still applies).
+ * must not verify the body against them (Content-MD5 still applies).
  */
 static int read_complete_body(struct s3_call *call, size_t max, char **body_r, size_t *len_r)
 {
     const struct http_request_head *orig = call->head;
     if (!orig)
         return s3_read_small_body(call, max, body_r, len_r);
-    struct http_request_head *head = s3_alloc(call, sizeof(*head));
-    struct cairn_kv *headers = s3_alloc(call, (orig->n_headers + 1) * sizeof(*headers));
-    if (!head || !headers)
+    const struct http_request_head *head = edited_head(call, 1, NULL, NULL);
+    if (!head)
         return CAIRN_E_NOMEM;
-    *head = *orig;
-    size_t n = 0;
-    for (size_t i = 0; i < orig->n_headers; i++) {
-        const char *name = orig->headers[i].name;
-        if (strncmp(name, "x-amz-checksum-", 15) == 0 ||
-            strcmp(name, "x-amz-sdk-checksum-algorithm") == 0)
-            continue;
-        headers[n++] = orig->headers[i];
-    }
-    head->headers = headers;
-    head->n_headers = n;
     call->head = head;
     int rc = s3_read_small_body(call, max, body_r, len_r);
     call->head = orig;
