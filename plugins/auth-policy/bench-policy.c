@@ -3,8 +3,12 @@
  * plus a bucket policy, through the same path the plugin's evaluate takes
  * (cache lookup by hash of the text, then evaluation).
  *
- *   ./bench-policy [seconds]   (default 2)
+ *   ./bench-policy [seconds [threads]]   (defaults: 2 seconds, 1 thread)
+ *
+ * With several threads every thread shares one cache, as the plugin's
+ * worker threads do; the total rate is printed.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,9 +72,33 @@ static char *make_policy(void)
     return out;
 }
 
+struct bench {
+    struct policy_cache *cache;
+    const struct cairn_policy_query *q;
+    double secs;
+    long n;
+    double t;
+};
+
+static void *run(void *arg)
+{
+    struct bench *b = arg;
+    double t0 = now_s();
+    do {
+        for (int i = 0; i < 1000; i++)
+            policy_decide(b->cache, b->q, 0, NULL, 0);
+        b->n += 1000;
+        b->t = now_s() - t0;
+    } while (b->t < b->secs);
+    return NULL;
+}
+
 int main(int argc, char **argv)
 {
     double secs = argc > 1 ? atof(argv[1]) : 2.0;
+    int threads = argc > 2 ? atoi(argv[2]) : 1;
+    if (threads < 1 || threads > 256)
+        threads = 1;
     char *doc = make_policy();
     const char *bucket_policy =
         "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"Anon\",\"Effect\":\"Allow\","
@@ -92,16 +120,21 @@ int main(int argc, char **argv)
         fprintf(stderr, "unexpected decision\n");
         return 1;
     }
+    struct bench b[256];
+    pthread_t t[256];
+    for (int i = 0; i < threads; i++) {
+        b[i] = (struct bench){ .cache = cache, .q = &q, .secs = secs };
+        pthread_create(&t[i], NULL, run, &b[i]);
+    }
     long n = 0;
-    double t0 = now_s(), t;
-    do {
-        for (int i = 0; i < 1000; i++)
-            policy_decide(cache, &q, 0, NULL, 0);
-        n += 1000;
-        t = now_s() - t0;
-    } while (t < secs);
-    printf("%ld decisions in %.2f s: %.0f decisions/s, %.2f us/decision\n", n, t, n / t,
-           t / n * 1e6);
+    double rate = 0;
+    for (int i = 0; i < threads; i++) {
+        pthread_join(t[i], NULL);
+        n += b[i].n;
+        rate += b[i].n / b[i].t;
+    }
+    printf("%d thread(s): %ld decisions, %.0f decisions/s in total, %.2f us/decision per thread\n",
+           threads, n, rate, threads / rate * 1e6);
     policy_cache_free(cache);
     free(doc);
     return 0;

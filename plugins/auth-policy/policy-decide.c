@@ -50,7 +50,7 @@ int policy_decide(struct policy_cache *cache, const struct cairn_policy_query *q
     char allow_expl[256] = "";
     char what[64];
 
-    if (!anonymous) {
+    if (!anonymous && q->identity_policies) {
         for (size_t i = 0; i < q->n_identity_policies; i++) {
             if (!q->identity_policies[i])
                 continue;
