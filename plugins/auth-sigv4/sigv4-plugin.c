@@ -47,6 +47,13 @@ static int sigv4_authenticate(void *state, struct cairn_req *req,
     if (n < 0)
         return n;
     int rc;
+    int v4_query = sigv4_param(params, n, "X-Amz-Algorithm") ||
+                   sigv4_param(params, n, "X-Amz-Credential") ||
+                   sigv4_param(params, n, "X-Amz-Signature");
+    int v2_query = sigv4_param(params, n, "AWSAccessKeyId") != NULL;
+    if (authz && (v4_query || v2_query) &&
+        (strncmp(authz, "AWS4-HMAC-SHA256", 16) == 0 || strncmp(authz, "AWS ", 4) == 0))
+        return CAIRN_E_INVALID_ARGUMENT; /* S3: "Only one auth mechanism allowed" */
     if (authz) {
         if (strncmp(authz, "AWS4-HMAC-SHA256", 16) == 0)
             rc = sigv4_auth_header(pl, &cx, http, authz, &id, decoder_r, detail_r);
@@ -54,11 +61,9 @@ static int sigv4_authenticate(void *state, struct cairn_req *req,
             rc = sigv2_auth_header(pl, &cx, http, authz, params, n, &id, detail_r);
         else
             return CAIRN_DECLINED; /* another scheme: another plugin's business */
-    } else if (sigv4_param(params, n, "X-Amz-Algorithm") ||
-               sigv4_param(params, n, "X-Amz-Credential") ||
-               sigv4_param(params, n, "X-Amz-Signature")) {
+    } else if (v4_query) {
         rc = sigv4_auth_query(pl, &cx, http, params, n, &id, decoder_r, detail_r);
-    } else if (sigv4_param(params, n, "AWSAccessKeyId") || sigv4_param(params, n, "Signature")) {
+    } else if (v2_query || sigv4_param(params, n, "Signature")) {
         rc = sigv2_auth_query(pl, &cx, http, params, n, &id, detail_r);
     } else {
         return CAIRN_DECLINED; /* anonymous, or a browser POST form (not handled here) */

@@ -389,6 +389,13 @@ static void test_rules(void *pl)
     is_int(t.rc, CAIRN_E_INVALID_ARGUMENT, "bad x-amz-content-sha256 -> InvalidArgument");
     tres_free(&t);
 
+    /* Header and presigned query together. */
+    example_get_object(&r, GET_OBJECT_SIG);
+    r.query = "X-Amz-Algorithm=AWS4-HMAC-SHA256";
+    t = run_auth(pl, &r);
+    is_int(t.rc, CAIRN_E_INVALID_ARGUMENT, "two auth mechanisms -> InvalidArgument");
+    tres_free(&t);
+
     /* No credentials, another scheme, a POST form: declined. */
     treq_init(&r, "GET", "/bucket/key", "");
     treq_header(&r, "host", EX_HOST);
