@@ -101,3 +101,15 @@ v2("v2 space key", "GET", BASE + "/bucket/a%20b%2Bc")
 v2q("v2 presigned get", "GET", BASE + "/bucket/photos/puppy.jpg")
 v2q("v2 presigned get override", "GET",
     BASE + "/bucket/k?response-content-type=text%2Fplain")
+
+# The aws-chunked body botocore >= 1.36 sends with STREAMING-UNSIGNED-PAYLOAD-TRAILER
+# (12000 bytes of "hello world " in 4 KiB chunks, CRC32 trailer), written next to
+# the vectors as botocore-unsigned-trailer.bin.
+import io
+import os
+from botocore.httpchecksum import AwsChunkedWrapper, Crc32Checksum
+wrapper = AwsChunkedWrapper(io.BytesIO(b"hello world " * 1000), checksum_cls=Crc32Checksum,
+                            checksum_name="x-amz-checksum-crc32", chunk_size=4096)
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                       "botocore-unsigned-trailer.bin"), "wb") as f:
+    f.write(wrapper.read())

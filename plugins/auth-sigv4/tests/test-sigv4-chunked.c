@@ -342,6 +342,31 @@ static void test_modes_via_authenticate(void *pl)
     }
 }
 
+/* The body botocore's AwsChunkedWrapper produced (see gen-botocore-vectors.py). */
+static void test_botocore_body(void)
+{
+    FILE *f = fopen(BOTOCORE_BODY, "rb");
+    ok(f != NULL, "botocore body file");
+    if (!f)
+        return;
+    static char body[20000];
+    size_t len = fread(body, 1, sizeof(body), f);
+    fclose(f);
+    struct cairn_body_decoder *d = sigv4_chunked_decoder_new(fake_services(),
+                                                             SIGV4_CHUNKS_UNSIGNED_TRAILER, NULL, 12000);
+    struct cairn_req *req = fake_req_new();
+    static uint8_t out[13000];
+    size_t n = 0;
+    is_int(decode_all(d, req, body, len, 1, 1000, out, sizeof(out), &n), 0,
+           "botocore's unsigned-trailer body decodes (1 byte at a time)");
+    is_int(n, 12000, "12000 decoded bytes");
+    ok(n == 12000 && memcmp(out, "hello world hello", 17) == 0 &&
+           memcmp(out + 11988, "hello world ", 12) == 0, "decoded content");
+    is_str(fake_req_trailer(req, "x-amz-checksum-crc32"), "vwx6Eg==", "botocore's CRC32 trailer reported");
+    d->destroy(d->state);
+    fake_req_free(req);
+}
+
 int main(void)
 {
     fake_iam_add(AK, SK, "example-user", 0);
@@ -353,6 +378,7 @@ int main(void)
     test_signed_trailer();
     test_sha256_decoder();
     test_modes_via_authenticate(pl);
+    test_botocore_body();
     cairn_plugin.fini(pl);
     return tap_done();
 }
