@@ -147,16 +147,16 @@ static lt_dlhandle open_module(struct plugin_loader *l, const char *name_or_path
         snprintf(err, err_cap, "'%s' is not a plugin name", name_or_path);
         return NULL;
     }
-    static const char *const exts[] = {".la", ".so"};
+    /* <dir>/<name>.la, <dir>/<name>.so, then <dir>/<name>/<name>.la so that
+     * a build tree's plugins/ folder works as a plugin directory. */
+    static const char *const forms[] = {"%1$s/%2$s.la", "%1$s/%2$s.so", "%1$s/%2$s/%2$s.la"};
     for (size_t d = 0; d < l->n_dirs; d++)
-        for (size_t e = 0; e < 2; e++) {
-            size_t len = strlen(l->dirs[d]) + strlen(name_or_path) + 5;
-            char *path = malloc(len);
-            if (!path) {
+        for (size_t e = 0; e < 3; e++) {
+            char *path = NULL;
+            if (asprintf(&path, forms[e], l->dirs[d], name_or_path) < 0) {
                 snprintf(err, err_cap, "%s: out of memory", name_or_path);
                 return NULL;
             }
-            snprintf(path, len, "%s/%s%s", l->dirs[d], name_or_path, exts[e]);
             if (access(path, R_OK) != 0) {
                 free(path);
                 continue;
@@ -174,8 +174,9 @@ static lt_dlhandle open_module(struct plugin_loader *l, const char *name_or_path
         }
     /* Name the directories searched so the fix is obvious. */
     size_t used = (size_t)snprintf(err, err_cap,
-                                   "plugin '%s' not found (looked for %s.la and %s.so in",
-                                   name_or_path, name_or_path, name_or_path);
+                                   "plugin '%s' not found (looked for %s.la, %s.so and %s/%s.la in",
+                                   name_or_path, name_or_path, name_or_path, name_or_path,
+                                   name_or_path);
     for (size_t d = 0; d < l->n_dirs && used < err_cap; d++)
         used += (size_t)snprintf(err + used, err_cap - used, " %s", l->dirs[d]);
     if (used < err_cap)

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <libconfig.h>
@@ -104,6 +105,26 @@ int main(void)
     is_int(plugin_loader_count(l), 5, "five instances");
     ok(plugin_loader_get(l, 0) == b && plugin_loader_get(l, 2) == p, "get in load order");
     ok(plugin_loader_get(l, 5) == NULL, "get out of range is NULL");
+
+    /* <dir>/<name>/<name>.la: a build tree's plugins/ folder as search path. */
+    {
+        char tree[600], link[700];
+        snprintf(tree, sizeof(tree), "%s/tree", tmpdir);
+        snprintf(link, sizeof(link), "%s/good-auth", tree);
+        mkdir(tree, 0755);
+        ok(symlink(TEST_PLUGIN_DIR, link) == 0, "made a build-tree-like folder");
+        struct plugin_loader *l2 = plugin_loader_new(tree, core_services());
+        struct cairn_config c = section("tree");
+        const struct loaded_plugin *t =
+            plugin_loader_load(l2, "t", "good-auth", CAIRN_PLUGIN_AUTH, &c, err, sizeof(err));
+        if (!ok(t != NULL && strstr(t->path, "/tree/good-auth/good-auth.la"),
+                "found as <dir>/<name>/<name>.la"))
+            printf("#   %s\n", err);
+        plugin_loader_free(l2);
+        unlink(link);
+        rmdir(tree);
+        unlink(marker); /* its fini wrote there */
+    }
 
     /* Refusals, each with its message. */
     refuse(l, "wrong-major", CAIRN_PLUGIN_BACKEND, "wrong-major.la: ABI 2.0 but this core speaks 1.0",
