@@ -60,8 +60,37 @@ void sigv4_buf_addc(struct sigv4_buf *b, char c)
     sigv4_buf_add(b, &c, 1);
 }
 
+/* Length of the valid UTF-8 sequence starting at s (1..4), or 0 when invalid. */
+static size_t utf8_len(const unsigned char *s, size_t avail)
+{
+    size_t n;
+    uint32_t cp;
+    if (s[0] < 0x80)
+        return 1;
+    if ((s[0] & 0xe0) == 0xc0)
+        n = 2, cp = s[0] & 0x1f;
+    else if ((s[0] & 0xf0) == 0xe0)
+        n = 3, cp = s[0] & 0x0f;
+    else if ((s[0] & 0xf8) == 0xf0)
+        n = 4, cp = s[0] & 0x07;
+    else
+        return 0;
+    if (n > avail)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    static const uint32_t min_cp[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < min_cp[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0; /* overlong, out of range or a surrogate */
+    return n;
+}
+
 void sigv4_buf_add_xml(struct sigv4_buf *b, const char *s, size_t len)
 {
+    static const char hx[] = "0123456789abcdef";
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
         switch (c) {
@@ -70,18 +99,20 @@ void sigv4_buf_add_xml(struct sigv4_buf *b, const char *s, size_t len)
         case '>': sigv4_buf_adds(b, "&gt;"); break;
         case '"': sigv4_buf_adds(b, "&quot;"); break;
         case '\'': sigv4_buf_adds(b, "&apos;"); break;
-        default:
-            if (c < 0x20 && c != '\n' && c != '\t' && c != '\r') {
-                /* Not representable in XML 1.0: show it as a character reference
-                 * would be invalid too, so write a visible escape. */
-                static const char hx[] = "0123456789abcdef";
+        case '\r': sigv4_buf_adds(b, "&#13;"); break;
+        default: {
+            size_t n = utf8_len((const unsigned char *)s + i, len - i);
+            if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f || n == 0) {
+                /* Not representable in XML 1.0 (control byte, invalid UTF-8):
+                 * a visible escape keeps the error document well-formed; the
+                 * exact bytes are in the *Bytes elements. */
                 char e[4] = {'\\', 'x', hx[c >> 4], hx[c & 15]};
                 sigv4_buf_add(b, e, 4);
-            } else if (c == '\r') {
-                sigv4_buf_adds(b, "&#13;");
             } else {
-                sigv4_buf_addc(b, (char)c);
+                sigv4_buf_add(b, s + i, n);
+                i += n - 1;
             }
+        }
         }
     }
 }

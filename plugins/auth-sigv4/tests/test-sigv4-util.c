@@ -155,6 +155,10 @@ static void test_encodings(void)
     sigv4_buf_add_xml(&b, "<a&'\">", 6);
     is_str(b.data, "&lt;a&amp;&apos;&quot;&gt;", "XML escaping");
     sigv4_buf_init(&b, &cx);
+    sigv4_buf_add_xml(&b, "\xe2\x82\xac\xff\x01\xc0\xaf\xe2\x82", 9);
+    is_str(b.data, "\xe2\x82\xac\\xff\\x01\\xc0\\xaf\\xe2\\x82",
+           "valid UTF-8 kept; control, invalid, overlong and cut sequences escaped");
+    sigv4_buf_init(&b, &cx);
     sigv4_buf_add_hex_bytes(&b, "AB\n", 3);
     is_str(b.data, "41 42 0a", "hex bytes");
     ok(sigv4_is_hex("00aF", 4), "hex check");
