@@ -258,8 +258,8 @@ void s3_server_handle(struct http_exchange *ex, void *arg)
         s3_error(call, CAIRN_E_INTERNAL, NULL, NULL); /* an operation that forgot to answer */
 
     /* One access-log line; never the query (presigned signatures live there). */
-    sv->log(&call->req, CAIRN_LOG_INFO, "%s %s %d %llu %lldms %s%s%s", head->method,
-            head->raw_path, ext->status, (unsigned long long)ext->bytes_out,
+    sv->log(&call->req, CAIRN_LOG_INFO, "%s %s %s %d %llu %lldms %s%s%s", head->method,
+            head->raw_path, s3_op_name(call->op), ext->status, (unsigned long long)ext->bytes_out,
             (long long)(sv->now_ms() - start),
             call->who.is_anonymous || !call->who.user || !*call->who.user ? "-" : call->who.user,
             ext->error_code ? " " : "", ext->error_code ? ext->error_code : "");
