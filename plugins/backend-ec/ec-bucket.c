@@ -170,6 +170,12 @@ int ec_bucket_create(void *state, struct cairn_req *req, const struct cairn_buck
     return rc;
 }
 
+static int cmp_names(const void *a, const void *b)
+{
+    const char *x = *(char *const *)a, *y = *(char *const *)b;
+    return strcmp(x ? x : "", y ? y : "");
+}
+
 int ec_bucket_list(void *state, struct cairn_req *req,
                    int (*emit)(void *ctx, const struct cairn_bucket_info *b), void *ctx)
 {
@@ -201,12 +207,8 @@ int ec_bucket_list(void *state, struct cairn_req *req,
     }
     int rc = 0;
     /* sort and dedupe */
-    for (size_t i = 1; i < n_all; i++)
-        for (size_t j = i; j > 0 && all[j] && all[j - 1] && strcmp(all[j - 1], all[j]) > 0; j--) {
-            char *t = all[j];
-            all[j] = all[j - 1];
-            all[j - 1] = t;
-        }
+    if (n_all)
+        qsort(all, n_all, sizeof(*all), cmp_names);
     for (size_t i = 0; i < n_all && !rc; i++) {
         if (!all[i] || (i && all[i - 1] && !strcmp(all[i - 1], all[i])))
             continue;

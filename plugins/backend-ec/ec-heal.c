@@ -90,7 +90,7 @@ static int heal_inline(struct heal_ctx *hc, size_t vi, const struct sc_version *
             hc->inl_len[vi][s] = len;
             hc->inl_set[vi][s] = 1;
             hc->need_meta[v->dist[s]] = 1;
-            st->healed_shards++;
+            __atomic_add_fetch(&st->healed_shards, 1, __ATOMIC_RELAXED);
         }
     }
     free(buf);
@@ -193,11 +193,11 @@ static int heal_part(struct ec_state *st, size_t set, const char *kdir, const st
             dr->ops->rename(dr, tmp[s], path[s]) == 0) {
             if (st->sync)
                 dr->ops->fsync_dir(dr, ddir);
-            st->healed_shards++;
+            __atomic_add_fetch(&st->healed_shards, 1, __ATOMIC_RELAXED);
             (*rebuilt_r)++;
         } else {
             dr->ops->unlink(dr, tmp[s]);
-            st->heal_errors++;
+            __atomic_add_fetch(&st->heal_errors, 1, __ATOMIC_RELAXED);
         }
     }
     free(buf);
@@ -220,7 +220,7 @@ int ec_heal_key(struct ec_state *st, struct cairn_req *req, const char *bucket, 
         pthread_rwlock_unlock(lk);
         if (rc == CAIRN_E_NO_SUCH_KEY)
             return 0;
-        st->heal_errors++;
+        __atomic_add_fetch(&st->heal_errors, 1, __ATOMIC_RELAXED);
         st->sv->log(req, CAIRN_LOG_ERROR, "backend-ec: heal %s/%s: metadata has no quorum",
                     bucket, key);
         return rc;
@@ -277,10 +277,10 @@ int ec_heal_key(struct ec_state *st, struct cairn_req *req, const char *bucket, 
         metas += hc.need_meta[pos];
     if (!rc && metas) {
         rc = ec_meta_commit(st, set, bucket, key, &q, 0, heal_mutate, &hc);
-        st->healed_meta += (uint64_t)metas;
+        __atomic_add_fetch(&st->healed_meta, (uint64_t)metas, __ATOMIC_RELAXED);
     }
     if (rc)
-        st->heal_errors++;
+        __atomic_add_fetch(&st->heal_errors, 1, __ATOMIC_RELAXED);
     if (rebuilt || metas) {
         st->sv->log(req, CAIRN_LOG_INFO, "backend-ec: healed %s/%s: %d shard file(s) rebuilt, "
                     "%d metadata file(s) rewritten", bucket, key, rebuilt, metas);
@@ -345,7 +345,7 @@ static void heal_bucket_meta(struct ec_state *st, const char *brel)
         }
         d->ops->mkdir_p(d, brel);
         if (!sc_frame_write(d, rel, best, best_len, st->sync))
-            st->healed_meta++;
+            __atomic_add_fetch(&st->healed_meta, 1, __ATOMIC_RELAXED);
     }
     free(best);
     /* configs: copy any document missing on a drive from one that has it */

@@ -42,6 +42,7 @@ struct ec_state {
     pthread_cond_t cond;
     int64_t scanner_interval_s;
     int heal_pending; /* a drive was found empty: heal everything soon */
+    int fresh;        /* no drive had a format: a new deployment */
     /* counters (also sent to metric_add) */
     uint64_t healed_shards, healed_meta, heal_errors;
 };

@@ -265,7 +265,7 @@ int ec_read_range(struct ec_state *st, struct cairn_req *req, size_t set, const 
                             st->sv->log(req, CAIRN_LOG_WARN, "backend-ec: shard %d of %s/%s "
                                         "block %llu on drive %s: %s", s, bucket, key,
                                         (unsigned long long)b, d[v->dist[s]]->name,
-                                        r == -EBADMSG ? "checksum mismatch" : "unreadable");
+                                        r == -EBADMSG ? "checksum mismatch" : strerror(-r));
                         srcs[s].bad = 1;
                         failed = 1;
                         *damaged_r = 1;

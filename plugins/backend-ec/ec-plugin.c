@@ -249,8 +249,12 @@ static void check_drive(struct ec_state *st, size_t i, int starting)
             d->online = 0;
             return;
         }
-        st->sv->log(NULL, CAIRN_LOG_WARN, "backend-ec: formatted empty drive %s (position %zu); "
-                    "it will be healed", d->name, i);
+        if (st->fresh)
+            st->sv->log(NULL, CAIRN_LOG_INFO, "backend-ec: formatted new drive %s (position %zu)",
+                        d->name, i);
+        else
+            st->sv->log(NULL, CAIRN_LOG_WARN, "backend-ec: formatted empty drive %s (position "
+                        "%zu); it will be healed", d->name, i);
         d->online = 1;
         st->heal_pending = 1;
         return;
@@ -307,6 +311,7 @@ static int setup_drives(struct ec_state *st)
         memcpy(st->deployment, deps[best], 33);
     else
         sc_new_id(st->deployment);
+    st->fresh = best < 0;
     int online = 0;
     for (size_t i = 0; i < st->n_drives; i++) {
         check_drive(st, i, 1);
@@ -316,8 +321,9 @@ static int setup_drives(struct ec_state *st)
             st->drives[i]->ops->mkdir_p(st->drives[i], SC_TMP_DIR);
         }
     }
-    if (best < 0)
+    if (st->fresh)
         st->heal_pending = 0; /* a new deployment has nothing to heal */
+    st->fresh = 0;
     st->sv->log(NULL, CAIRN_LOG_INFO, "backend-ec: %d of %zu drives online, %zu set(s) of %zu, "
                 "parity %d, codec %s, deployment %s", online, st->n_drives, st->n_sets,
                 st->set_size, st->parity, st->codec, st->deployment);

@@ -22,7 +22,7 @@ static void *start(int n, const char *codec, const char *extra_name, const char 
     memset(&cfg, 0, sizeof(cfg));
     for (int i = 0; i < n; i++) {
         char p[PATH_MAX];
-        snprintf(p, sizeof(p), "%s/%s-d%d", root, codec, i);
+        snprintf(p, sizeof(p), "%s/%s-%d-d%d", root, codec, n, i);
         mkdir(p, 0755);
         fc_config_list_add(&cfg, "drives", p);
     }
@@ -361,6 +361,19 @@ int main(void)
         for (size_t j = 0; j < sizeof(sz) / sizeof(*sz); j++)
             all &= roundtrip(s2, "c", "obj", sz[j], j);
         ok(all, "%s round trips", codecs[i]);
+        const char *rrs[] = {"x-amz-storage-class", "REDUCED_REDUNDANCY", NULL};
+        const char *bad[] = {"x-amz-storage-class", "NO_SUCH_CLASS", NULL};
+        uint8_t buf[70000];
+        fc_fill(buf, sizeof(buf), 3);
+        is_int(fc_put(s2, "c", "rrs", buf, sizeof(buf), 0, rrs, NULL), 0,
+               "REDUCED_REDUNDANCY put");
+        uint8_t *g2 = NULL;
+        size_t g2l = 0;
+        ok(fc_get(s2, "c", "rrs", NULL, 0, UINT64_MAX, &g2, &g2l, NULL) == 0 &&
+               g2l == sizeof(buf) && !memcmp(g2, buf, g2l), "REDUCED_REDUNDANCY read back");
+        free(g2);
+        is_int(fc_put(s2, "c", "bad", buf, 10, 0, bad, NULL), CAIRN_E_INVALID_STORAGE_CLASS,
+               "unknown storage class refused");
         cairn_plugin.fini(s2);
     }
     /* bad config */
