@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* ---- directory listing cache ---- */
 
@@ -211,6 +212,17 @@ static int dirlist_get(struct sc_dircache *c, struct sc_drive *const *drives, si
         *dl_r = NULL;
         return 0;
     }
+    /* Directory mtimes come from a coarse clock: two changes within one tick
+     * can leave the mtime unchanged.  Only cache listings of directories that
+     * have not changed for a while. */
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int recent = 0;
+    for (size_t i = 0; i < n; i++)
+        if (mt[i].tv_nsec >= 0 && mt[i].tv_sec >= now.tv_sec - 2)
+            recent = 1;
+    if (recent)
+        return dirlist_build(drives, n, rel, mt, dl_r);
     unsigned h = hash_str(rel);
     pthread_mutex_lock(&c->mu);
     struct dirlist **pp = &c->b[h];

@@ -4,7 +4,8 @@
  *
  * The walk is a merge over a heap of lower bounds: directories are read only
  * when the walk reaches them, a sorted listing of each directory is cached
- * (keyed by path, valid while every drive's mtime of it is unchanged), and the
+ * (keyed by path, valid while every drive's mtime of it is unchanged; listings
+ * of directories changed in the last seconds are not cached), and the
  * start position (`after` / `prefix`) and skipped prefixes (delimiter
  * roll-up) are found by binary search, so a page costs about what it returns.
  */
