@@ -25,18 +25,15 @@ void http_exchange_free(struct http_exchange *ex)
     free(ex);
 }
 
-/* Set by http_exchange_finish through ex->finished_r, so the worker can tell
- * whether the handler finished the exchange without touching it afterwards. */
-static __thread int *finished_flag;
-
 void http_exchange_run(struct worker_job *job)
 {
     struct http_exchange *ex = (struct http_exchange *)job;
     struct http_server *srv = ex->srv;
+    /* http_exchange_finish sets this, so we can tell whether the handler
+     * finished without touching `ex` afterwards (it may be freed by then). */
     int finished = 0;
-    finished_flag = &finished;
+    ex->finished_r = &finished;
     srv->handler(ex, srv->handler_arg);
-    finished_flag = NULL;
     /* A handler that forgot to finish would hang the connection. */
     if (!finished)
         http_exchange_finish(ex);
@@ -276,8 +273,8 @@ void http_exchange_finish(struct http_exchange *ex)
             ex->close_after = 1;
     }
     pthread_mutex_unlock(&ex->mu);
-    if (finished_flag)
-        *finished_flag = 1;
+    if (ex->finished_r)
+        *ex->finished_r = 1;
     /* Last touch: after this the I/O thread owns (and frees) the exchange. */
     http_conn_notify(ex->conn, 1);
 }

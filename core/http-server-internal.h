@@ -128,6 +128,7 @@ struct http_exchange {
     int64_t resp_len;
     uint64_t resp_written;
     int continue_sent;
+    int *finished_r; /* the worker's "handler finished" flag */
 };
 
 struct http_pending_fd {

@@ -187,6 +187,11 @@ static void *io_main(void *arg)
     /* The workers are joined by now: nothing else refers to these. */
     while (io->conns)
         http_conn_free(io->conns);
+    /* A freed bufferevent with deferred callbacks still queued is released
+     * only when they run: let them, or the base would leak it. */
+    for (int i = 0; i < 64 && event_base_loop(io->base, EVLOOP_NONBLOCK) == 0; i++)
+        if (event_base_get_num_events(io->base, EVENT_BASE_COUNT_ACTIVE) == 0)
+            break;
     return NULL;
 }
 
