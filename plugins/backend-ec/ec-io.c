@@ -261,14 +261,17 @@ int ec_read_range(struct ec_state *st, struct cairn_req *req, size_t set, const 
                         present[s] = 1;
                         n_present++;
                     } else {
-                        if (!srcs[s].bad)
+                        /* an offline drive is not news and cannot be healed */
+                        int healable = d[v->dist[s]]->online;
+                        if (!srcs[s].bad && healable)
                             st->sv->log(req, CAIRN_LOG_WARN, "backend-ec: shard %d of %s/%s "
                                         "block %llu on drive %s: %s", s, bucket, key,
                                         (unsigned long long)b, d[v->dist[s]]->name,
                                         r == -EBADMSG ? "checksum mismatch" : strerror(-r));
                         srcs[s].bad = 1;
                         failed = 1;
-                        *damaged_r = 1;
+                        if (healable)
+                            *damaged_r = 1;
                     }
                 }
                 if (!failed)
