@@ -437,9 +437,19 @@ static int fake_validate(void *state, const char *json, size_t len, int is_bucke
     return 0;
 }
 
+/* What the policy plugin was last asked. */
+static char last_action[64], last_resource[256], last_context[2048];
+
 static int fake_evaluate(void *state, struct cairn_req *req, const struct cairn_policy_query *q,
                          char *explain, size_t cap)
 {
+    snprintf(last_action, sizeof(last_action), "%s", q->action);
+    snprintf(last_resource, sizeof(last_resource), "%s", q->resource);
+    size_t o = 0;
+    last_context[0] = '\0';
+    for (size_t i = 0; i < q->n_context && o < sizeof(last_context); i++)
+        o += (size_t)snprintf(last_context + o, sizeof(last_context) - o, "%s=%s;",
+                              q->context[i].name, q->context[i].value);
     /* A bucket policy containing "public-read" lets anyone GetObject. */
     if (q->bucket_policy && strstr(q->bucket_policy, "public-read") &&
         strcmp(q->action, "s3:GetObject") == 0)
@@ -821,6 +831,60 @@ static void test_owner_rule(void)
            "owner deletes the bucket");
 }
 
+static void test_authz_query(void)
+{
+    struct cairn_bucket_info b = {"authz", 1, "rootkey"};
+    be_bucket_create(NULL, NULL, &b);
+    struct {
+        const char *method, *target, *action, *resource;
+    } cases[] = {
+        {"GET", "/authz/k", "s3:GetObject", "arn:aws:s3:::authz/k"},
+        {"GET", "/authz/k?versionId=v1", "s3:GetObjectVersion", "arn:aws:s3:::authz/k"},
+        {"HEAD", "/authz/a%20b", "s3:GetObject", "arn:aws:s3:::authz/a b"},
+        {"DELETE", "/authz/k?versionId=v1", "s3:DeleteObjectVersion", "arn:aws:s3:::authz/k"},
+        {"PUT", "/authz/k?tagging", "s3:PutObjectTagging", "arn:aws:s3:::authz/k"},
+        {"HEAD", "/authz", "s3:ListBucket", "arn:aws:s3:::authz"},
+        {"GET", "/authz?location", "s3:GetBucketLocation", "arn:aws:s3:::authz"},
+        {"GET", "/authz?list-type=2&prefix=p%2F&delimiter=%2F", "s3:ListBucket", "arn:aws:s3:::authz"},
+        {"GET", "/", "s3:ListAllMyBuckets", "*"},
+        {"POST", "/authz?delete", "s3:DeleteObject", "arn:aws:s3:::authz/*"},
+        {"PUT", "/authz/k?partNumber=1&uploadId=u", "s3:PutObject", "arn:aws:s3:::authz/k"},
+        {"GET", "/authz/k?uploadId=u", "s3:ListMultipartUploadParts", "arn:aws:s3:::authz/k"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        last_action[0] = last_resource[0] = '\0';
+        struct http_exchange *ex = run(cases[i].method, cases[i].target, NULL, "authorization",
+                                       "alice", "user-agent", "tester/1", NULL);
+        ok(ex->status == 403 && strcmp(last_action, cases[i].action) == 0 &&
+               strcmp(last_resource, cases[i].resource) == 0,
+           "%s %s asks %s on %s (got %d, %s on %s)", cases[i].method, cases[i].target,
+           cases[i].action, cases[i].resource, ex->status, last_action, last_resource);
+        exchange_free(ex);
+    }
+    struct http_exchange *ex = run("GET", "/authz?prefix=p%2F&delimiter=%2F&max-keys=5", NULL,
+                                   "authorization", "alice", "user-agent", "tester/1", NULL);
+    ok(strstr(last_context, "aws:SourceIp=127.0.0.1;") != NULL, "context: aws:SourceIp");
+    ok(strstr(last_context, "aws:SecureTransport=false;") != NULL, "context: aws:SecureTransport");
+    ok(strstr(last_context, "aws:UserAgent=tester/1;") != NULL, "context: aws:UserAgent");
+    ok(strstr(last_context, "aws:username=alice;") != NULL, "context: aws:username");
+    ok(strstr(last_context, "s3:prefix=p/;") != NULL, "context: s3:prefix decoded");
+    ok(strstr(last_context, "s3:delimiter=/;") != NULL, "context: s3:delimiter");
+    ok(strstr(last_context, "s3:max-keys=5;") != NULL, "context: s3:max-keys");
+    ok(strstr(last_context, "s3:signatureversion=AWS4-HMAC-SHA256;") != NULL,
+       "context: s3:signatureversion");
+    ok(strstr(last_context, "s3:authType=REST-HEADER;") != NULL, "context: s3:authType");
+    ok(strstr(last_context, "aws:CurrentTime=") != NULL && strstr(last_context, "aws:EpochTime="),
+       "context: time keys");
+    exchange_free(ex);
+    ex = run("PUT", "/authz/k", "x", "authorization", "alice", "x-amz-tagging", "team=a%20b",
+             "x-amz-acl", "private", NULL);
+    ok(strstr(last_context, "s3:RequestObjectTag/team=a b;") != NULL,
+       "context: s3:RequestObjectTag/<key> (%s)", last_context);
+    ok(strstr(last_context, "s3:x-amz-acl=private;") != NULL, "context: s3:x-amz-acl");
+    exchange_free(ex);
+    be_bucket_delete(NULL, NULL, "authz");
+}
+
 int main(void)
 {
     static const struct loaded_plugin *auth_chain[] = {&auth_plugin};
@@ -833,6 +897,7 @@ int main(void)
     test_buckets();
     test_objects();
     test_owner_rule();
+    test_authz_query();
     s3_server_free(server);
     for (int i = 0; i < MAX_ITEMS; i++) {
         free_object(&mem.objects[i]);
