@@ -1,7 +1,10 @@
 /* iam-store.c -- root credentials, users, groups and policies in memory. */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "arena.h"
 #include "iam-store.h"
@@ -657,4 +660,275 @@ int iam_identity_policies(struct cairn_req *req, const char *access_key,
 out:
     pthread_rwlock_unlock(&iam_lock);
     return rc;
+}
+
+/* ---- attachment ------------------------------------------------------------ */
+
+int iam_policy_attach(const char *name, const char *user, const char *group, int attach)
+{
+    if (!name || (!user) == (!group))
+        return CAIRN_E_INVALID_ARGUMENT;
+    int rc = 0;
+    pthread_rwlock_wrlock(&iam_lock);
+    struct strlist *l = NULL;
+    if (user) {
+        struct iam_user *u = find_user(user);
+        if (!u)
+            rc = CAIRN_E_INVALID_ACCESS_KEY;
+        else
+            l = &u->policies;
+    } else {
+        struct iam_group *g = find_group(group);
+        if (!g)
+            rc = CAIRN_E_INVALID_ARGUMENT;
+        else
+            l = &g->policies;
+    }
+    if (l && attach) {
+        rc = policy_doc(name) ? strlist_add(l, name) : CAIRN_E_INVALID_ARGUMENT;
+    } else if (l) {
+        strlist_remove(l, name);
+    }
+    pthread_rwlock_unlock(&iam_lock);
+    return rc;
+}
+
+/* ---- export / import ----------------------------------------------------- */
+
+static json_t *strlist_json(const struct strlist *l)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < l->n; i++)
+        if (json_array_append_new(a, json_string(l->items[i])) < 0) {
+            json_decref(a);
+            return NULL;
+        }
+    return a;
+}
+
+int iam_store_export(int with_secrets, char **json_r)
+{
+    *json_r = NULL;
+    json_t *doc = json_pack("{s:s, s:i}", "format", "cairn-iam", "version", 1);
+    json_t *ju = json_array(), *jg = json_array(), *jp = json_array();
+    int bad = !doc || !ju || !jg || !jp;
+    pthread_rwlock_rdlock(&iam_lock);
+    for (size_t i = 0; !bad && i < n_users; i++) {
+        const struct iam_user *u = &users[i];
+        json_t *o = json_pack("{s:s, s:s, s:b, s:o*}", "accessKey", u->access_key, "parent",
+                              u->parent, "enabled", u->enabled, "policies",
+                              strlist_json(&u->policies));
+        if (o && with_secrets && json_object_set_new(o, "secretKey", json_string(u->secret)) < 0)
+            bad = 1;
+        if (!o || json_array_append_new(ju, o) < 0)
+            bad = 1;
+    }
+    for (size_t i = 0; !bad && i < n_groups; i++) {
+        const struct iam_group *g = &groups[i];
+        json_t *o = json_pack("{s:s, s:b, s:o*, s:o*}", "name", g->name, "enabled", g->enabled,
+                              "members", strlist_json(&g->members), "policies",
+                              strlist_json(&g->policies));
+        if (!o || json_array_append_new(jg, o) < 0)
+            bad = 1;
+    }
+    for (size_t i = 0; !bad && i < n_policies; i++) {
+        json_t *o = json_pack("{s:s, s:s}", "name", policies[i].name, "document", policies[i].json);
+        if (!o || json_array_append_new(jp, o) < 0)
+            bad = 1;
+    }
+    pthread_rwlock_unlock(&iam_lock);
+    if (!bad && (json_object_set(doc, "users", ju) < 0 || json_object_set(doc, "groups", jg) < 0 ||
+                 json_object_set(doc, "policies", jp) < 0))
+        bad = 1;
+    if (!bad)
+        *json_r = json_dumps(doc, JSON_COMPACT);
+    json_decref(ju);
+    json_decref(jg);
+    json_decref(jp);
+    json_decref(doc);
+    return *json_r ? 0 : CAIRN_E_NOMEM;
+}
+
+/* The tables an import builds before it swaps them in. */
+struct iam_tables {
+    struct iam_user *users;
+    size_t n_users;
+    struct iam_group *groups;
+    size_t n_groups;
+    struct iam_policy *policies;
+    size_t n_policies;
+};
+
+static void tables_release(struct iam_tables *t)
+{
+    for (size_t i = 0; i < t->n_users; i++)
+        user_release(&t->users[i]);
+    free(t->users);
+    for (size_t i = 0; i < t->n_groups; i++)
+        group_release(&t->groups[i]);
+    free(t->groups);
+    for (size_t i = 0; i < t->n_policies; i++) {
+        free(t->policies[i].name);
+        free(t->policies[i].json);
+    }
+    free(t->policies);
+    memset(t, 0, sizeof(*t));
+}
+
+#define IMPORT_FAIL(...)                                                                     \
+    do {                                                                                     \
+        if (err)                                                                             \
+            snprintf(err, err_cap, __VA_ARGS__);                                             \
+        goto fail;                                                                           \
+    } while (0)
+
+/* Fills `l` from a JSON array of strings (absent -> empty). 0 or -1. */
+static int strlist_from_json(struct strlist *l, json_t *a)
+{
+    if (!a)
+        return 0;
+    if (!json_is_array(a))
+        return -1;
+    size_t i;
+    json_t *v;
+    json_array_foreach(a, i, v)
+    {
+        if (!json_is_string(v) || strlist_add(l, json_string_value(v)) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int tables_has_policy(const struct iam_tables *t, const char *name)
+{
+    for (size_t i = 0; i < t->n_policies; i++)
+        if (strcmp(t->policies[i].name, name) == 0)
+            return 1;
+    return iam_canned_policy(name) != NULL;
+}
+
+static int tables_has_user(const struct iam_tables *t, const char *key, size_t upto)
+{
+    for (size_t i = 0; i < upto; i++)
+        if (strcmp(t->users[i].access_key, key) == 0)
+            return 1;
+    return 0;
+}
+
+int iam_store_import(const char *json, size_t len, char *err, size_t err_cap)
+{
+    struct iam_tables t = {0};
+    json_error_t jerr;
+    json_t *doc = json ? json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr) : NULL;
+    json_t *ju, *jg, *jp, *v;
+    size_t i;
+    if (err && err_cap)
+        err[0] = '\0';
+    if (!doc)
+        IMPORT_FAIL("not JSON: %s", json ? jerr.text : "no document");
+    const char *fmt = json_string_value(json_object_get(doc, "format"));
+    if (!json_is_object(doc) || !fmt || strcmp(fmt, "cairn-iam") != 0)
+        IMPORT_FAIL("not a cairn IAM document");
+    if (json_integer_value(json_object_get(doc, "version")) != 1)
+        IMPORT_FAIL("unsupported IAM document version");
+    ju = json_object_get(doc, "users");
+    jg = json_object_get(doc, "groups");
+    jp = json_object_get(doc, "policies");
+    if ((ju && !json_is_array(ju)) || (jg && !json_is_array(jg)) || (jp && !json_is_array(jp)))
+        IMPORT_FAIL("users, groups and policies must be arrays");
+
+    if (jp && !(t.policies = calloc(json_array_size(jp) + 1, sizeof(*t.policies))))
+        IMPORT_FAIL("out of memory");
+    json_array_foreach(jp, i, v)
+    {
+        const char *name = json_string_value(json_object_get(v, "name"));
+        const char *body = json_string_value(json_object_get(v, "document"));
+        if (!valid_name(name) || !body || iam_canned_policy(name))
+            IMPORT_FAIL("policy %zu: bad name or document", i);
+        for (size_t k = 0; k < t.n_policies; k++)
+            if (strcmp(t.policies[k].name, name) == 0)
+                IMPORT_FAIL("policy %s: listed twice", name);
+        struct iam_policy *p = &t.policies[t.n_policies++];
+        p->name = strdup(name);
+        p->json = strdup(body);
+        if (!p->name || !p->json)
+            IMPORT_FAIL("out of memory");
+    }
+
+    if (ju && !(t.users = calloc(json_array_size(ju) + 1, sizeof(*t.users))))
+        IMPORT_FAIL("out of memory");
+    json_array_foreach(ju, i, v)
+    {
+        const char *key = json_string_value(json_object_get(v, "accessKey"));
+        const char *secret = json_string_value(json_object_get(v, "secretKey"));
+        const char *parent = json_string_value(json_object_get(v, "parent"));
+        json_t *en = json_object_get(v, "enabled");
+        if (!parent)
+            parent = "";
+        if (!valid_key(key) || !valid_secret(secret) || (en && !json_is_boolean(en)))
+            IMPORT_FAIL("user %zu: bad access key, secret or enabled flag", i);
+        if (tables_has_user(&t, key, t.n_users))
+            IMPORT_FAIL("user %s: listed twice", key);
+        /* A parent is an earlier user or (not checked here) the root of the
+         * time: root credentials come from the environment, not this store. */
+        if (parent[0] && !valid_key(parent))
+            IMPORT_FAIL("user %s: bad parent", key);
+        struct iam_user *u = &t.users[t.n_users++];
+        u->access_key = strdup(key);
+        u->secret = strdup(secret);
+        u->parent = strdup(parent);
+        u->enabled = en ? json_is_true(en) : 1;
+        if (!u->access_key || !u->secret || !u->parent)
+            IMPORT_FAIL("out of memory");
+        if (strlist_from_json(&u->policies, json_object_get(v, "policies")) < 0)
+            IMPORT_FAIL("user %s: bad policies", key);
+        for (size_t k = 0; k < u->policies.n; k++)
+            if (!tables_has_policy(&t, u->policies.items[k]))
+                IMPORT_FAIL("user %s: unknown policy %s", key, u->policies.items[k]);
+    }
+
+    if (jg && !(t.groups = calloc(json_array_size(jg) + 1, sizeof(*t.groups))))
+        IMPORT_FAIL("out of memory");
+    json_array_foreach(jg, i, v)
+    {
+        const char *name = json_string_value(json_object_get(v, "name"));
+        json_t *en = json_object_get(v, "enabled");
+        if (!valid_name(name) || (en && !json_is_boolean(en)))
+            IMPORT_FAIL("group %zu: bad name or enabled flag", i);
+        for (size_t k = 0; k < t.n_groups; k++)
+            if (strcmp(t.groups[k].name, name) == 0)
+                IMPORT_FAIL("group %s: listed twice", name);
+        struct iam_group *g = &t.groups[t.n_groups++];
+        g->enabled = en ? json_is_true(en) : 1;
+        if (!(g->name = strdup(name)))
+            IMPORT_FAIL("out of memory");
+        if (strlist_from_json(&g->members, json_object_get(v, "members")) < 0 ||
+            strlist_from_json(&g->policies, json_object_get(v, "policies")) < 0)
+            IMPORT_FAIL("group %s: bad members or policies", name);
+        for (size_t k = 0; k < g->members.n; k++)
+            if (!tables_has_user(&t, g->members.items[k], t.n_users))
+                IMPORT_FAIL("group %s: unknown member %s", name, g->members.items[k]);
+        for (size_t k = 0; k < g->policies.n; k++)
+            if (!tables_has_policy(&t, g->policies.items[k]))
+                IMPORT_FAIL("group %s: unknown policy %s", name, g->policies.items[k]);
+    }
+    json_decref(doc);
+
+    /* Swap the new tables in; the old ones are released outside the lock. */
+    pthread_rwlock_wrlock(&iam_lock);
+    struct iam_tables old = {users, n_users, groups, n_groups, policies, n_policies};
+    users = t.users;
+    n_users = t.n_users;
+    groups = t.groups;
+    n_groups = t.n_groups;
+    policies = t.policies;
+    n_policies = t.n_policies;
+    pthread_rwlock_unlock(&iam_lock);
+    tables_release(&old);
+    return 0;
+
+fail:
+    json_decref(doc);
+    tables_release(&t);
+    return CAIRN_E_INVALID_ARGUMENT;
 }

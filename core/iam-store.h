@@ -5,10 +5,9 @@
  * identity policies to hand to the policy plugin.
  *
  * Design note: the store is one process-wide table kept in memory and guarded
- * by a read-write lock; every function is thread-safe.  Users, groups and
- * policies added at run time last until the process exits.  Persisting them
- * through the backend (in a reserved system bucket, so that they share the
- * data's redundancy) will sit behind these same functions.
+ * by a read-write lock; every function is thread-safe.  Persistence
+ * (iam-persist.c) saves iam_store_export's document through the backend after
+ * each change and loads it with iam_store_import at startup.
  *
  * Names: an access key is 3..128 characters without whitespace, '/', ':' or
  * ',' (a user's name is its access key); a secret is 8..40 characters; group
@@ -118,5 +117,34 @@ const char *iam_canned_policy(const char *name);
  */
 int iam_identity_policies(struct cairn_req *req, const char *access_key,
                           const char *const **docs_r, size_t *n_r);
+
+/* ---- attachment, snapshots and persistence ---------------------------------- */
+
+/* Attaches (attach != 0) or detaches the named policy to/from exactly one of
+ * `user` or `group` (the other NULL).  Attaching twice or detaching a policy
+ * that is not attached is a no-op.  CAIRN_E_INVALID_ARGUMENT for an unknown
+ * policy (on attach) or group, CAIRN_E_INVALID_ACCESS_KEY for an unknown user. */
+int iam_policy_attach(const char *name, const char *user, const char *group, int attach);
+
+/*
+ * The whole store but root as one JSON document (malloc'd, in *json_r):
+ *   {"format":"cairn-iam","version":1,
+ *    "users":[{"accessKey":..,"secretKey":..,"parent":..,"enabled":true,"policies":[..]}],
+ *    "groups":[{"name":..,"enabled":true,"members":[..],"policies":[..]}],
+ *    "policies":[{"name":..,"document":"<policy JSON text>"}]}
+ * With `with_secrets` 0 every secretKey is omitted (for listings).  Users
+ * come in the order added, so parents precede their service accounts.
+ * 0 or CAIRN_E_NOMEM.
+ */
+int iam_store_export(int with_secrets, char **json_r);
+
+/*
+ * Replaces users, groups and policies (root is kept) by those of a document
+ * iam_store_export(1, ..) wrote.  The document is checked completely first:
+ * on any error (not JSON, wrong format or version, a bad name or secret, a
+ * duplicate, an unknown parent, member or policy) nothing changes and
+ * CAIRN_E_INVALID_ARGUMENT is returned; `err`, when not NULL, gets a reason.
+ */
+int iam_store_import(const char *json, size_t len, char *err, size_t err_cap);
 
 #endif

@@ -16,7 +16,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "admin-api.h"
+#include "admin-cli.h"
 #include "config.h"
+#include "iam-persist.h"
 #include "iam-store.h"
 #include "metrics.h"
 #include "plugin-loader.h"
@@ -30,6 +33,7 @@
 static void usage(FILE *out)
 {
     fprintf(out, "usage: cairn server [flags] DRIVE...   serve S3 over the drives\n"
+                 "       cairn admin [flags] GROUP VERB ... manage users and policies (cairn admin help)\n"
                  "       cairn --version                print the version\n"
                  "       cairn help                     this text\n\n"
                  "DRIVE may use MinIO's ellipses: /data{1...4} is /data1 ... /data4.\n"
@@ -147,6 +151,21 @@ static int load_plugins(struct plugin_loader *loader, const struct server_config
     return 0;
 }
 
+/* The HTTP handler: the admin API's paths go to it, everything else to S3. */
+struct front {
+    struct s3_server *s3;
+    struct admin_api *admin;
+};
+
+static void front_handle(struct http_exchange *ex, void *arg)
+{
+    struct front *f = arg;
+    if (admin_api_is_admin_path(http_exchange_head(ex)->raw_path))
+        admin_api_handle(ex, f->admin);
+    else
+        s3_server_handle(ex, f->s3);
+}
+
 static int run_server(int argc, char **argv)
 {
     /* Block the shutdown signals before any thread exists, so that every
@@ -177,6 +196,8 @@ static int run_server(int argc, char **argv)
     struct s3_server *s3 = NULL;
     struct http_server *http = NULL;
     struct s3_plugins plugins = {0};
+    struct admin_api *admin = NULL;
+    struct front front = {0};
     size_t n_drives = 0;
 
     if (iam_store_set_root(cfg.root_user, cfg.root_password) < 0) {
@@ -191,6 +212,11 @@ static int run_server(int argc, char **argv)
     }
     if (load_plugins(loader, &cfg, &plugins, &auth) < 0)
         goto out;
+    /* Users, groups and policies stored by earlier runs, before serving. */
+    if (iam_persist_start(plugins.backend, core_services()) < 0) {
+        core_log(NULL, CAIRN_LOG_ERROR, "cannot load the IAM store from the backend");
+        goto out;
+    }
 
     struct s3_settings settings = {
         .region = cfg.region,
@@ -202,7 +228,19 @@ static int run_server(int argc, char **argv)
         core_log(NULL, CAIRN_LOG_ERROR, "cannot start the S3 layer");
         goto out;
     }
-    if (!(http = http_server_start(&cfg.http, s3_server_handle, s3)))
+    struct admin_api_settings admin_settings = {
+        .version = PACKAGE_VERSION,
+        .region = cfg.region,
+        .n_drives = n_drives,
+        .plugins = &plugins,
+        .loader = loader,
+        .services = core_services(),
+    };
+    if (!(admin = admin_api_new(&admin_settings)))
+        goto out;
+    front.s3 = s3;
+    front.admin = admin;
+    if (!(http = http_server_start(&cfg.http, front_handle, &front)))
         goto out; /* the HTTP layer logged why */
 
     char url[300];
@@ -228,6 +266,8 @@ static int run_server(int argc, char **argv)
 out:
     if (http)
         http_server_stop(http);
+    iam_persist_stop();
+    admin_api_free(admin);
     s3_server_free(s3);
     plugin_loader_free(loader); /* fini in reverse order */
     free(auth);
@@ -263,6 +303,8 @@ int main(int argc, char **argv)
             }
         return run_server(argc - 2, argv + 2);
     }
+    if (strcmp(cmd, "admin") == 0)
+        return admin_cli_main(argc - 2, argv + 2);
     fprintf(stderr, "cairn: unknown command '%s'\n", cmd);
     usage(stderr);
     return 2;
