@@ -831,6 +831,35 @@ static void test_owner_rule(void)
            "owner deletes the bucket");
 }
 
+/* A copy larger than the copy pipe (1 MiB) streams through it with backpressure. */
+static void test_big_copy(void)
+{
+    size_t size = 3 * 1024 * 1024 + 17;
+    char *big = malloc(size + 1);
+    for (size_t i = 0; i < size; i++)
+        big[i] = (char)('a' + (i * 7 + i / 4096) % 26);
+    big[size] = '\0';
+    expect(run("PUT", "/bigb", NULL, ROOT, NULL), 200, NULL, "bucket for the big copy");
+    expect(run("PUT", "/bigb/src", big, ROOT, NULL), 200, NULL, "put 3 MiB");
+    struct http_exchange *ex = run("PUT", "/bigb/dst", NULL, ROOT, "x-amz-copy-source", "bigb/src",
+                                   "x-amz-checksum-algorithm", "SHA256", NULL);
+    ok(ex->status == 200 && has(ex, "<ChecksumSHA256>"), "copy 3 MiB (%s)", ex->resp_body);
+    exchange_free(ex);
+    struct mem_object *dst = find_object("bigb", "dst");
+    ok(dst && dst->info.size == size && memcmp(dst->data, big, size) == 0,
+       "copied bytes are identical");
+    struct mem_object *src = find_object("bigb", "src");
+    ok(src && dst && strcmp(src->info.etag, dst->info.etag) == 0, "same ETag");
+    expect(run("PUT", "/bigb/dst2", NULL, ROOT, "x-amz-copy-source", "bigb/src",
+               "x-amz-copy-source-if-none-match", "*", NULL),
+           412, "PreconditionFailed", "copy-source-if-none-match: * fails");
+    ok(find_object("bigb", "dst2") == NULL, "a refused copy stores nothing");
+    expect(run("DELETE", "/bigb/src", NULL, ROOT, NULL), 204, NULL, "cleanup src");
+    expect(run("DELETE", "/bigb/dst", NULL, ROOT, NULL), 204, NULL, "cleanup dst");
+    expect(run("DELETE", "/bigb", NULL, ROOT, NULL), 204, NULL, "cleanup bucket");
+    free(big);
+}
+
 static void test_authz_query(void)
 {
     struct cairn_bucket_info b = {"authz", 1, "rootkey"};
@@ -898,6 +927,7 @@ int main(void)
     test_objects();
     test_owner_rule();
     test_authz_query();
+    test_big_copy();
     s3_server_free(server);
     for (int i = 0; i < MAX_ITEMS; i++) {
         free_object(&mem.objects[i]);
