@@ -369,8 +369,29 @@ static int fake_auth(void *state, struct cairn_req *req, const struct cairn_http
                                             .signature_version = 4};
             return 0;
         }
+    for (size_t i = 0; i < http->n_headers; i++)
+        if (strcmp(http->headers[i].name, "x-test-user") == 0) {
+            *id_r = (struct cairn_identity){.access_key = "alicekey", .user = "alice",
+                                            .auth_type = CAIRN_AUTH_HEADER,
+                                            .signature_version = 4};
+            return 0;
+        }
     return CAIRN_DECLINED;
 }
+
+/* Lets any user list buckets; nothing else. */
+static int fake_evaluate(void *state, struct cairn_req *req, const struct cairn_policy_query *q,
+                         char *explain, size_t cap)
+{
+    return strcmp(q->action, "s3:ListAllMyBuckets") == 0 ? CAIRN_ALLOW : CAIRN_NO_OPINION;
+}
+
+static const struct cairn_policy_ops fake_policy_ops = {sizeof(struct cairn_policy_ops), NULL,
+                                                        fake_evaluate};
+static const struct cairn_plugin_descriptor policy_desc = {
+    .abi_major = CAIRN_ABI_MAJOR, .abi_minor = CAIRN_ABI_MINOR, .kind = CAIRN_PLUGIN_POLICY,
+    .name = "fake-policy", .version = "1", .policy = &fake_policy_ops};
+static const struct loaded_plugin policy_plugin = {"policy", "policy", &policy_desc, NULL};
 
 static const struct cairn_auth_ops fake_auth_ops = {sizeof(struct cairn_auth_ops), fake_auth};
 static const struct cairn_plugin_descriptor be_desc = {
@@ -385,6 +406,7 @@ static const struct loaded_plugin auth_plugin = {"auth", "auth", &auth_desc, NUL
 /* ---- request driver ------------------------------------------------------------- */
 
 static struct s3_server *server;
+static int run_as_alice; /* run() authenticates as alice instead of root */
 
 /* Runs one request as root: method, target, body (NULL: none), extra header pairs, NULL. */
 static struct http_exchange *run(const char *method, const char *target, const char *body, ...)
@@ -405,7 +427,8 @@ static struct http_exchange *run(const char *method, const char *target, const c
     ex->head.content_length = body ? (int64_t)ex->body_len : -1;
     size_t n = 0;
     ex->req_headers[n++] = (struct cairn_kv){"host", "127.0.0.1:19400"};
-    ex->req_headers[n++] = (struct cairn_kv){"authorization", "root"};
+    ex->req_headers[n++] = run_as_alice ? (struct cairn_kv){"x-test-user", "alice"}
+                                        : (struct cairn_kv){"authorization", "root"};
     va_list ap;
     va_start(ap, body);
     for (;;) {
@@ -480,6 +503,15 @@ static void test_list_buckets(void)
        "ListBuckets bucket with ISO 8601 ms date");
     ok(has(ex, "<Name>beta</Name>"), "root sees every user's buckets");
     ok(!has(ex, ".cairn-sys"), "reserved '.' buckets hidden");
+    exchange_free(ex);
+
+    run_as_alice = 1;
+    ex = run("GET", "/", NULL, NULL);
+    run_as_alice = 0;
+    is_int(ex->status, 200, "ListBuckets as a user 200");
+    ok(has(ex, "<Owner><ID>alice</ID>"), "the user is the Owner");
+    ok(has(ex, "<Name>alpha</Name>"), "a user sees its own bucket");
+    ok(!has(ex, "<Name>beta</Name>"), "a user does not see another user's bucket");
     exchange_free(ex);
 }
 
@@ -758,7 +790,7 @@ static void test_multipart(void)
 int main(void)
 {
     static const struct loaded_plugin *auth_chain[] = {&auth_plugin};
-    static struct s3_plugins plugins = {&be_plugin, auth_chain, 1, NULL};
+    static struct s3_plugins plugins = {&be_plugin, auth_chain, 1, &policy_plugin};
     static struct s3_settings settings = {"us-east-1", NULL, 5 << 20, 86400};
     core_log_set_level(CAIRN_LOG_ERROR);
     server = s3_server_new(&settings, &plugins, core_services());
