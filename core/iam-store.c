@@ -52,7 +52,7 @@ static const struct {
     {"readwrite", "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\"," ALLOW_ALL_S3
                   "}]}"},
     {"readonly", "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
-                 "\"Action\":[\"s3:GetBucketLocation\",\"s3:GetObject\"],"
+                 "\"Action\":[\"s3:GetBucketLocation\",\"s3:GetObject\",\"s3:ListBucket\",\"s3:ListAllMyBuckets\"],"
                  "\"Resource\":[\"arn:aws:s3:::*\"]}]}"},
     {"writeonly", "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
                   "\"Action\":[\"s3:PutObject\"],\"Resource\":[\"arn:aws:s3:::*\"]}]}"},
