@@ -221,6 +221,23 @@ static int be_object_delete(void *s, struct cairn_req *req, const char *bucket, 
     return 0;
 }
 
+/* One source object for UploadPartCopy: mpu/"src key" = "helloworld". */
+static int be_object_get(void *s, struct cairn_req *req, const struct cairn_get *get)
+{
+    static const char data[] = "helloworld";
+    if (strcmp(get->bucket, "mpu") != 0 || strcmp(get->key, "src key") != 0 ||
+        (get->version_id && *get->version_id && strcmp(get->version_id, "v7") != 0))
+        return CAIRN_E_NO_SUCH_KEY;
+    struct cairn_object_info info = {.size = 10, .mtime_ms = 1000};
+    snprintf(info.etag, sizeof(info.etag), "fc5e038d38a57032085441e7fe7010b0");
+    snprintf(info.version_id, sizeof(info.version_id), "v7");
+    uint64_t off = 0, len = 0;
+    int rc = get->decide(get->ctx, &info, &off, &len);
+    if (rc != 0)
+        return rc;
+    return req->write(req, data + off, (size_t)len);
+}
+
 static int be_mpu_create(void *s, struct cairn_req *req, const char *bucket, const char *key,
                          size_t n_attrs, const struct cairn_kv *attrs, char upload_id_r[128])
 {
@@ -349,6 +366,7 @@ static const struct cairn_backend_ops mem_ops = {
     .bucket_config_get = be_config_get,
     .object_delete = be_object_delete,
     .object_list = be_object_list,
+    .object_get = be_object_get,
     .mpu_create = be_mpu_create,
     .mpu_put_part = be_mpu_put_part,
     .mpu_list_parts = be_mpu_list_parts,
@@ -778,6 +796,47 @@ static void test_multipart(void)
                "</CompleteMultipartUpload>",
                NULL),
            404, "completed upload is gone", "<Code>NoSuchUpload</Code>", NULL);
+
+    /* UploadPartCopy into an upload with CRC32: copied parts get CRC32s too. */
+    expect(run("POST", "/mpu/obj?uploads", NULL, "x-amz-checksum-algorithm", "CRC32", NULL), 200,
+           "upload for copies", NULL);
+    ex = run("PUT", "/mpu/obj?partNumber=1&uploadId=up1", NULL, "x-amz-copy-source",
+             "/mpu/src%20key", "x-amz-copy-source-range", "bytes=0-4", NULL);
+    is_int(ex->status, 200, "copy part 1");
+    ok(has(ex, "<CopyPartResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LastModified>") &&
+           has(ex, "<ETag>&quot;5d41402abc4b2a76b9719d911017c592&quot;</ETag>") &&
+           has(ex, "<ChecksumCRC32>NhCmhg==</ChecksumCRC32>"),
+       "copied range has the MD5 and CRC32 of \"hello\"");
+    is_str(resp_header(ex, "x-amz-copy-source-version-id"), "v7", "source version echoed");
+    exchange_free(ex);
+    expect(run("PUT", "/mpu/obj?partNumber=2&uploadId=up1", NULL, "x-amz-copy-source",
+               "mpu/src%20key?versionId=v7", "x-amz-copy-source-range", "bytes=5-9", NULL),
+           200, "copy part 2 (no leading slash, version)",
+           "<ETag>&quot;7d793037a0760186574b0282f2f435e7&quot;</ETag>", NULL);
+    expect(run("PUT", "/mpu/obj?partNumber=3&uploadId=up1", NULL, "x-amz-copy-source",
+               "/mpu/src%20key", "x-amz-copy-source-range", "bytes=5-10", NULL),
+           416, "copy range beyond the source", "<Code>InvalidRange</Code>", NULL);
+    expect(run("PUT", "/mpu/obj?partNumber=3&uploadId=up1", NULL, "x-amz-copy-source",
+               "/mpu/src%20key", "x-amz-copy-source-range", "bytes=9-5", NULL),
+           400, "reversed copy range", "<Code>InvalidArgument</Code>", NULL);
+    expect(run("PUT", "/mpu/obj?partNumber=3&uploadId=up1", NULL, "x-amz-copy-source", "nokey",
+               NULL),
+           400, "copy source without a key", "<Code>InvalidArgument</Code>", NULL);
+    expect(run("PUT", "/mpu/obj?partNumber=3&uploadId=up1", NULL, "x-amz-copy-source",
+               "/mpu/absent", NULL),
+           404, "absent copy source", "<Code>NoSuchKey</Code>", NULL);
+    expect(run("PUT", "/mpu/obj?partNumber=3&uploadId=nope", NULL, "x-amz-copy-source",
+               "/mpu/src%20key", NULL),
+           404, "copy into an unknown upload", "<Code>NoSuchUpload</Code>", NULL);
+    ex = run("POST", "/mpu/obj?uploadId=up1",
+             "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber>"
+             "<ETag>5d41402abc4b2a76b9719d911017c592</ETag></Part><Part><PartNumber>2</PartNumber>"
+             "<ETag>7d793037a0760186574b0282f2f435e7</ETag></Part></CompleteMultipartUpload>",
+             NULL);
+    is_int(ex->status, 200, "complete copied parts");
+    is_str(be.complete_attr, "x-amz-checksum-crc32=wpn7tg==-2",
+           "COMPOSITE checksum of copied parts stored");
+    exchange_free(ex);
 
     expect(run("POST", "/mpu/obj?uploads", NULL, NULL), 200, "second upload", NULL);
     ex = run("DELETE", "/mpu/obj?uploadId=up1", NULL, NULL);
