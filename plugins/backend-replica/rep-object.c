@@ -1,0 +1,450 @@
+/*
+ * rep-object.c -- PutObject, GetObject/HeadObject, DeleteObject, attrs, and
+ * the version commit they share with multipart complete.  Versioning follows
+ * backend-ec: the null version has id "" (never versioned) or "null"
+ * (suspended); ENABLED writes get time-ordered ids.
+ */
+#include "rep-internal.h"
+#include "sc-util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int is_null_id(const char *id)
+{
+    return !id[0] || !strcmp(id, "null");
+}
+
+struct commit_ctx {
+    const struct sc_version *nv;
+    const struct rep_written *w;
+    int (*move_data)(void *ctx, int pos);
+    void *move_ctx;
+};
+
+static int commit_mutate(void *vctx, int pos, struct sc_objmeta *m)
+{
+    struct commit_ctx *cx = vctx;
+    const struct sc_version *nv = cx->nv;
+    int copy = -1;
+    for (int s = 0; s < nv->k + nv->m && s < SC_MAX_SHARDS; s++)
+        if (nv->dist[s] == pos)
+            copy = s;
+    int is_inline = cx->w && cx->w->is_inline;
+    if (copy >= 0 && !is_inline) {
+        if (cx->w && !cx->w->ok[copy])
+            return CAIRN_E_IO; /* this drive's copy was not written */
+        if (cx->move_data) {
+            int rc = cx->move_data(cx->move_ctx, pos);
+            if (rc)
+                return rc;
+        }
+    }
+    int old = rep_find_version(m, nv->id);
+    if (old >= 0)
+        sc_objmeta_remove(m, (size_t)old);
+    struct sc_version v = *nv;
+    v.shard_index = copy >= 0 ? copy : 0;
+    v.inline_data = NULL;
+    v.has_inline = 0;
+    v.inline_len = 0;
+    if (is_inline) { /* small objects live in every metadata copy */
+        v.has_inline = 1;
+        v.inline_data = cx->w->inl;
+        v.inline_len = cx->w->inl_len;
+    }
+    return sc_objmeta_insert(m, 0, &v);
+}
+
+int rep_commit_version(struct rep_state *st, const char *bucket, const char *key,
+                       enum cairn_versioning versioning, struct sc_version *nv,
+                       const struct rep_written *w, int (*move_data)(void *ctx, int pos),
+                       void *move_ctx)
+{
+    if (versioning == CAIRN_VERSIONING_ENABLED)
+        sc_new_id(nv->id);
+    else
+        rep_fmt(nv->id, sizeof(nv->id), "%s",
+                versioning == CAIRN_VERSIONING_SUSPENDED ? "null" : "");
+    pthread_rwlock_t *lk = sc_lock_for(&st->locks, bucket, key);
+    pthread_rwlock_wrlock(lk);
+    struct rep_qmeta q;
+    int rc = rep_meta_read(st, bucket, key, &q);
+    if (rc == CAIRN_E_NO_SUCH_KEY)
+        rc = 0;
+    else if (rc == CAIRN_E_READ_QUORUM)
+        rc = CAIRN_E_WRITE_QUORUM;
+    char old_dir[40] = "";
+    if (!rc) {
+        const struct sc_objmeta *ag = rep_qmeta_agreed(&q);
+        int old = rep_find_version(ag, nv->id);
+        if (old >= 0)
+            rep_fmt(old_dir, sizeof(old_dir), "%s", ag->v[old].data_dir);
+        nv->mtime_ms = st->sv->now_ms();
+        struct commit_ctx cx = {nv, w, move_data, move_ctx};
+        rc = rep_meta_commit(st, bucket, key, &q, rep_quorum(q.n), commit_mutate, &cx);
+        if (!rc && old_dir[0] && strcmp(old_dir, nv->data_dir))
+            rep_remove_data_dir(st, bucket, key, old_dir);
+    }
+    rep_qmeta_clear(&q);
+    pthread_rwlock_unlock(lk);
+    if (rc && nv->data_dir[0])
+        rep_remove_data_dir(st, bucket, key, nv->data_dir);
+    return rc;
+}
+
+/* ---- PUT ---- */
+
+struct put_move {
+    struct rep_state *st;
+    const char *bucket, *key;
+    const struct rep_written *w;
+};
+
+/* Moves this drive's temporary copy to <key>/.d.<id>/part.1 and makes the rename durable. */
+static int put_move_data(void *vctx, int pos)
+{
+    struct put_move *pm = vctx;
+    const struct rep_written *w = pm->w;
+    int copy = pos; /* copy s lives at placement position s */
+    if (copy >= w->copies)
+        return 0;
+    struct sc_drive *d = pm->st->drives[w->dist[copy]];
+    char dir[REP_PATH], to[REP_PATH + 64], from[128];
+    int rc = rep_key_rel(pm->bucket, pm->key, dir, sizeof(dir));
+    if (rc)
+        return rc;
+    size_t n = strlen(dir);
+    rep_fmt(dir + n, sizeof(dir) - n, "/.d.%s", w->id);
+    rep_fmt(to, sizeof(to), "%s/part.1", dir);
+    rep_tmp_name(w, copy, from, sizeof(from));
+    if ((rc = d->ops->mkdir_p(d, dir)) || (rc = d->ops->rename(d, from, to)) ||
+        (pm->st->sync && (rc = d->ops->fsync_dir(d, dir))))
+        return rep_errno(rc);
+    return 0;
+}
+
+/* Attrs of the stored version: put->attrs, overridden by put->final's. */
+static int merge_attrs(struct sc_version *v, size_t na, const struct cairn_kv *a, size_t nf,
+                       const struct cairn_kv *f)
+{
+    const char **names = calloc(na + nf + 1, sizeof(*names));
+    const char **values = calloc(na + nf + 1, sizeof(*values));
+    size_t n = 0;
+    int rc = CAIRN_E_NOMEM;
+    if (!names || !values)
+        goto out;
+    for (size_t i = 0; i < na + nf; i++) {
+        const struct cairn_kv *kv = i < na ? &a[i] : &f[i - na];
+        size_t j = 0;
+        while (j < n && strcmp(names[j], kv->name))
+            j++;
+        names[j] = kv->name;
+        values[j] = kv->value;
+        if (j == n)
+            n++;
+    }
+    rc = sc_attrs_set(&v->attrs, &v->n_attrs, n, names, values);
+out:
+    free(names);
+    free(values);
+    return rc;
+}
+
+int rep_merge_attrs(struct sc_version *v, size_t na, const struct cairn_kv *a, size_t nf,
+                    const struct cairn_kv *f)
+{
+    return merge_attrs(v, na, a, nf, f);
+}
+
+int rep_object_put(void *state, struct cairn_req *req, const struct cairn_put *put,
+                   struct cairn_object_info *info_r)
+{
+    struct rep_state *st = state;
+    char rel[REP_PATH];
+    int rc = rep_key_rel(put->bucket, put->key, rel, sizeof(rel));
+    if (rc)
+        return rc;
+    if (!rep_bucket_exists(st, put->bucket))
+        return CAIRN_E_NO_SUCH_BUCKET;
+    int copies;
+    if ((rc = rep_storage_class(st, put->n_attrs, put->attrs, &copies)))
+        return rc;
+    int order[REP_MAX];
+    rep_placement(st, put->bucket, put->key, order);
+    struct rep_written w;
+    if ((rc = rep_write_body(st, req, order, copies, 1, &w)))
+        return rc;
+    struct sc_version nv;
+    memset(&nv, 0, sizeof(nv));
+    struct sc_part part;
+    memset(&part, 0, sizeof(part));
+    if (put->final && put->final->size != w.size) {
+        rc = CAIRN_E_INCOMPLETE_BODY;
+        goto out;
+    }
+    nv.size = w.size;
+    rep_fmt(nv.etag, sizeof(nv.etag), "%s", put->final ? put->final->etag : "");
+    rep_fmt(nv.codec, sizeof(nv.codec), REP_CODEC);
+    nv.k = 1;
+    nv.m = copies - 1;
+    nv.block_size = st->block_size;
+    for (int s = 0; s < copies; s++)
+        nv.dist[s] = (uint8_t)s;
+    if (!w.is_inline)
+        rep_fmt(nv.data_dir, sizeof(nv.data_dir), "%s", w.id);
+    part.number = 1;
+    part.size = w.size;
+    rep_fmt(part.etag, sizeof(part.etag), "%s", nv.etag);
+    nv.parts = &part;
+    nv.n_parts = 1;
+    if ((rc = merge_attrs(&nv, put->n_attrs, put->attrs, put->final ? put->final->n_attrs : 0,
+                          put->final ? put->final->attrs : NULL)))
+        goto out;
+    struct put_move pm = {st, put->bucket, put->key, &w};
+    rc = rep_commit_version(st, put->bucket, put->key, put->versioning, &nv, &w, put_move_data,
+                            &pm);
+    if (!rc && info_r) {
+        nv.parts = NULL;
+        nv.n_parts = 0;
+        rc = rep_fill_info(st, req, &nv, 1, put->versioning, info_r);
+    }
+out:
+    nv.parts = NULL;
+    nv.n_parts = 0;
+    sc_version_clear(&nv);
+    rep_written_clear(st, &w);
+    return rc;
+}
+
+/* ---- GET / HEAD ---- */
+
+int rep_object_get(void *state, struct cairn_req *req, const struct cairn_get *get)
+{
+    struct rep_state *st = state;
+    char rel[REP_PATH];
+    int rc = rep_key_rel(get->bucket, get->key, rel, sizeof(rel));
+    if (rc)
+        return rc;
+    pthread_rwlock_t *lk = sc_lock_for(&st->locks, get->bucket, get->key);
+    pthread_rwlock_rdlock(lk);
+    struct rep_qmeta q;
+    int damaged = 0;
+    rc = rep_meta_read(st, get->bucket, get->key, &q);
+    if (!rc) {
+        const struct sc_objmeta *ag = rep_qmeta_agreed(&q);
+        int idx = 0;
+        if (get->version_id && get->version_id[0]) {
+            idx = rep_find_version(ag, get->version_id);
+            if (idx < 0)
+                rc = CAIRN_E_NO_SUCH_VERSION;
+            else if (ag->v[idx].delete_marker)
+                rc = CAIRN_E_METHOD_NOT_ALLOWED;
+        } else if (ag->n == 0 || ag->v[0].delete_marker) {
+            rc = CAIRN_E_NO_SUCH_KEY;
+        }
+        struct cairn_object_info info;
+        if (!rc)
+            rc = rep_fill_info(st, req, &ag->v[idx], idx == 0, CAIRN_VERSIONING_ENABLED, &info);
+        uint64_t off = 0, len = 0;
+        if (!rc) {
+            rc = get->decide(get->ctx, &info, &off, &len);
+            if (rc == 1)
+                rc = 0;
+            else if (rc == 0) {
+                const struct sc_version *v = &ag->v[idx];
+                if (off > v->size || len > v->size - off)
+                    rc = CAIRN_E_INVALID_RANGE;
+                else
+                    rc = rep_read_range(st, req, get->bucket, get->key, &q, v, off, len,
+                                        &damaged);
+            }
+        }
+        if (q.n_agree < q.n)
+            damaged = 1; /* a metadata copy is missing, stale or damaged */
+    }
+    rep_qmeta_clear(&q);
+    pthread_rwlock_unlock(lk);
+    if (rc == CAIRN_E_NO_SUCH_KEY && !rep_bucket_exists(st, get->bucket))
+        rc = CAIRN_E_NO_SUCH_BUCKET;
+    if (damaged && rc != CAIRN_E_CLIENT_GONE) {
+        st->sv->log(req, CAIRN_LOG_WARN, "backend-replica: %s/%s has missing or damaged "
+                    "copies; healing", get->bucket, get->key);
+        rep_heal_key(st, req, get->bucket, get->key);
+    }
+    return rc;
+}
+
+/* ---- DELETE ---- */
+
+struct del_ctx {
+    const char *remove_id;
+    const struct sc_version *marker;
+};
+
+static int del_mutate(void *vctx, int pos, struct sc_objmeta *m)
+{
+    (void)pos;
+    struct del_ctx *dc = vctx;
+    if (dc->remove_id) {
+        int i = rep_find_version(m, dc->remove_id);
+        if (i >= 0)
+            sc_objmeta_remove(m, (size_t)i);
+    }
+    if (dc->marker)
+        return sc_objmeta_insert(m, 0, dc->marker);
+    return 0;
+}
+
+int rep_object_delete(void *state, struct cairn_req *req, const char *bucket, const char *key,
+                      const char *version_id, enum cairn_versioning versioning,
+                      struct cairn_object_info *info_r)
+{
+    (void)req;
+    struct rep_state *st = state;
+    char rel[REP_PATH];
+    int rc = rep_key_rel(bucket, key, rel, sizeof(rel));
+    if (rc)
+        return rc;
+    if (!rep_bucket_exists(st, bucket))
+        return CAIRN_E_NO_SUCH_BUCKET;
+    if (info_r)
+        memset(info_r, 0, sizeof(*info_r));
+    pthread_rwlock_t *lk = sc_lock_for(&st->locks, bucket, key);
+    pthread_rwlock_wrlock(lk);
+    struct rep_qmeta q;
+    rc = rep_meta_read(st, bucket, key, &q);
+    int absent = rc == CAIRN_E_NO_SUCH_KEY;
+    if (absent)
+        rc = 0;
+    else if (rc == CAIRN_E_READ_QUORUM)
+        rc = CAIRN_E_WRITE_QUORUM;
+    struct sc_version marker;
+    memset(&marker, 0, sizeof(marker));
+    struct del_ctx dc = {NULL, NULL};
+    char drop_dir[40] = "";
+    const struct sc_objmeta *ag = rep_qmeta_agreed(&q);
+    if (!rc) {
+        if (version_id && version_id[0]) {
+            int i = rep_find_version(ag, version_id);
+            if (i >= 0) {
+                dc.remove_id = ag->v[i].id;
+                rep_fmt(drop_dir, sizeof(drop_dir), "%s", ag->v[i].data_dir);
+                if (info_r) {
+                    rep_fmt(info_r->version_id, sizeof(info_r->version_id), "%s",
+                            is_null_id(ag->v[i].id) ? "null" : ag->v[i].id);
+                    info_r->is_delete_marker = ag->v[i].delete_marker;
+                }
+            } else if (info_r) {
+                rep_fmt(info_r->version_id, sizeof(info_r->version_id), "%s", version_id);
+            }
+        } else if (versioning == CAIRN_VERSIONING_OFF) {
+            int i = rep_find_version(ag, "");
+            if (i >= 0) {
+                dc.remove_id = ag->v[i].id;
+                rep_fmt(drop_dir, sizeof(drop_dir), "%s", ag->v[i].data_dir);
+            }
+        } else {
+            marker.delete_marker = 1;
+            marker.mtime_ms = st->sv->now_ms();
+            rep_fmt(marker.codec, sizeof(marker.codec), REP_CODEC);
+            marker.k = 1;
+            if (versioning == CAIRN_VERSIONING_ENABLED) {
+                sc_new_id(marker.id);
+            } else {
+                rep_fmt(marker.id, sizeof(marker.id), "null");
+                int i = rep_find_version(ag, "null");
+                if (i >= 0) {
+                    dc.remove_id = ag->v[i].id;
+                    rep_fmt(drop_dir, sizeof(drop_dir), "%s", ag->v[i].data_dir);
+                }
+            }
+            dc.marker = &marker;
+            if (info_r) {
+                rep_fmt(info_r->version_id, sizeof(info_r->version_id), "%s", marker.id);
+                info_r->is_delete_marker = 1;
+            }
+        }
+        if (dc.remove_id || dc.marker) {
+            int wq = absent && !dc.marker ? 0 : rep_quorum(q.n);
+            rc = rep_meta_commit(st, bucket, key, &q, wq, del_mutate, &dc);
+            if (!rc && drop_dir[0])
+                rep_remove_data_dir(st, bucket, key, drop_dir);
+        }
+    }
+    rep_qmeta_clear(&q);
+    pthread_rwlock_unlock(lk);
+    return rc;
+}
+
+/* ---- attrs ---- */
+
+struct attrs_ctx {
+    const char *id;
+    size_t n;
+    const char **names, **values;
+};
+
+static int attrs_mutate(void *vctx, int pos, struct sc_objmeta *m)
+{
+    (void)pos;
+    struct attrs_ctx *ac = vctx;
+    int i = rep_find_version(m, ac->id);
+    if (i < 0)
+        return CAIRN_E_NO_SUCH_VERSION;
+    struct sc_version *v = &m->v[i];
+    struct sc_attr *na;
+    size_t nn;
+    int rc = sc_attrs_set(&na, &nn, ac->n, ac->names, ac->values);
+    if (rc)
+        return rc;
+    sc_attrs_free(v->attrs, v->n_attrs);
+    v->attrs = na;
+    v->n_attrs = nn;
+    return 0;
+}
+
+int rep_object_set_attrs(void *state, struct cairn_req *req, const char *bucket,
+                         const char *key, const char *version_id, size_t n_attrs,
+                         const struct cairn_kv *attrs)
+{
+    (void)req;
+    struct rep_state *st = state;
+    char rel[REP_PATH];
+    int rc = rep_key_rel(bucket, key, rel, sizeof(rel));
+    if (rc)
+        return rc;
+    pthread_rwlock_t *lk = sc_lock_for(&st->locks, bucket, key);
+    pthread_rwlock_wrlock(lk);
+    struct rep_qmeta q;
+    rc = rep_meta_read(st, bucket, key, &q);
+    if (rc == CAIRN_E_NO_SUCH_KEY && !rep_bucket_exists(st, bucket))
+        rc = CAIRN_E_NO_SUCH_BUCKET;
+    const char **names = calloc(n_attrs + 1, sizeof(*names));
+    const char **values = calloc(n_attrs + 1, sizeof(*values));
+    if (!rc && (!names || !values))
+        rc = CAIRN_E_NOMEM;
+    if (!rc) {
+        const struct sc_objmeta *ag = rep_qmeta_agreed(&q);
+        int i = version_id && version_id[0] ? rep_find_version(ag, version_id) : 0;
+        if (i < 0 || ag->n == 0)
+            rc = version_id && version_id[0] ? CAIRN_E_NO_SUCH_VERSION : CAIRN_E_NO_SUCH_KEY;
+        else if (ag->v[i].delete_marker)
+            rc = version_id && version_id[0] ? CAIRN_E_METHOD_NOT_ALLOWED : CAIRN_E_NO_SUCH_KEY;
+        else {
+            for (size_t a = 0; a < n_attrs; a++) {
+                names[a] = attrs[a].name;
+                values[a] = attrs[a].value;
+            }
+            struct attrs_ctx ac = {ag->v[i].id, n_attrs, names, values};
+            rc = rep_meta_commit(st, bucket, key, &q, rep_quorum(q.n), attrs_mutate, &ac);
+        }
+    }
+    free(names);
+    free(values);
+    rep_qmeta_clear(&q);
+    pthread_rwlock_unlock(lk);
+    return rc;
+}
