@@ -50,6 +50,27 @@ static ssize_t fill(struct ec_state *st, struct cairn_req *req, uint8_t *buf, si
     return (ssize_t)got;
 }
 
+struct sync_job {
+    struct ec_state *st;
+    struct sc_drive **d;
+    struct ec_written *w;
+    const int *fh;
+    int sync;
+};
+
+/* fsyncs (when asked) and closes one shard's temporary file. */
+static void sync_one(void *vjob, int s)
+{
+    struct sync_job *j = vjob;
+    if (j->fh[s] < 0)
+        return;
+    struct sc_drive *dr = j->d[j->w->dist[s]];
+    if (j->sync && j->w->ok[s] && dr->ops->fsync(dr, j->fh[s]))
+        j->w->ok[s] = 0;
+    if (dr->ops->close(dr, j->fh[s]))
+        j->w->ok[s] = 0;
+}
+
 int ec_write_body(struct ec_state *st, struct cairn_req *req, size_t set, const char *bucket,
                   const char *key, int m, const char *codec, int allow_inline,
                   struct ec_written *w)
@@ -142,15 +163,8 @@ int ec_write_body(struct ec_state *st, struct cairn_req *req, size_t set, const 
         block++;
     }
     int n_ok = 0;
-    for (int s = 0; s < n; s++) {
-        if (fh[s] < 0)
-            continue;
-        struct sc_drive *dr = d[w->dist[s]];
-        if (!rc && w->ok[s] && st->sync && dr->ops->fsync(dr, fh[s]))
-            w->ok[s] = 0;
-        if (dr->ops->close(dr, fh[s]))
-            w->ok[s] = 0;
-    }
+    struct sync_job sj = {st, d, w, fh, rc == 0 && st->sync};
+    ec_parallel(n, sync_one, &sj);
     for (int s = 0; s < n; s++)
         n_ok += w->ok[s];
     if (!rc && n_ok < wq)

@@ -131,6 +131,71 @@ static int meta_copy(struct sc_objmeta *dst, const struct sc_objmeta *src)
     return 0;
 }
 
+struct commit_job {
+    struct ec_state *st;
+    struct sc_drive **d;
+    const char *bucket, *key, *rel, *brel;
+    struct ec_qmeta *q;
+    ec_mutate_fn mutate;
+    void *ctx;
+    int wrote[EC_MAX_SET];
+};
+
+/* One drive's part of a commit (runs on its own thread). */
+static void commit_one(void *vjob, int pos)
+{
+    struct commit_job *j = vjob;
+    struct ec_state *st = j->st;
+    struct sc_drive *d = j->d[pos];
+    struct ec_qmeta *q = j->q;
+    if (!d->online)
+        return;
+    struct sc_objmeta m;
+    int own = q->status[pos] == 0 && q->agree[pos];
+    if (meta_copy(&m, own ? &q->m[pos] : ec_qmeta_agreed(q)))
+        return;
+    if (!own) {
+        /* a stale or missing copy: take the agreed list, minus the
+         * per-drive parts we do not have (heal fills them in) */
+        for (size_t i = 0; i < m.n; i++) {
+            struct sc_version *v = &m.v[i];
+            for (int s = 0; s < v->k + v->m; s++)
+                if (v->dist[s] == pos)
+                    v->shard_index = s;
+            free(v->inline_data);
+            v->inline_data = NULL;
+            v->inline_len = 0;
+            v->has_inline = 0;
+        }
+    }
+    int rc = j->mutate ? j->mutate(j->ctx, pos, &m) : 0;
+    if (rc == 1) { /* this drive needs no write */
+        sc_objmeta_clear(&m);
+        return;
+    }
+    if (!rc) {
+        if (m.n == 0) {
+            rc = d->ops->unlink(d, j->rel);
+            if (rc == -ENOENT || rc == -ENOTDIR)
+                rc = 0;
+            if (!rc)
+                sc_drive_prune_dirs(d, j->rel, j->brel);
+        } else {
+            size_t len;
+            char *json = sc_objmeta_serialize(&m, &len);
+            rc = json ? sc_frame_write(d, j->rel, json, len, st->sync) : -ENOMEM;
+            free(json);
+        }
+    }
+    sc_objmeta_clear(&m);
+    if (rc) {
+        st->sv->log(NULL, CAIRN_LOG_WARN, "backend-ec: metadata write of %s/%s failed on "
+                    "drive %s", j->bucket, j->key, d->name);
+        return;
+    }
+    j->wrote[pos] = 1;
+}
+
 int ec_meta_commit(struct ec_state *st, size_t set, const char *bucket, const char *key,
                    struct ec_qmeta *q, int wq, ec_mutate_fn mutate, void *ctx)
 {
@@ -138,75 +203,25 @@ int ec_meta_commit(struct ec_state *st, size_t set, const char *bucket, const ch
     int rc = obj_rel(bucket, key, rel, sizeof(rel));
     if (rc || (rc = ec_bucket_rel(bucket, brel, sizeof(brel))))
         return rc;
-    const struct sc_objmeta *agreed = ec_qmeta_agreed(q);
-    struct sc_drive **d = ec_set_drives(st, set);
-    int wrote[EC_MAX_SET] = {0}, n_ok = 0, err = 0;
-    for (int pos = 0; pos < q->n; pos++) {
-        if (!d[pos]->online)
-            continue;
-        struct sc_objmeta m;
-        int own = q->status[pos] == 0 && q->agree[pos];
-        if ((rc = meta_copy(&m, own ? &q->m[pos] : agreed))) {
-            err = rc;
-            continue;
-        }
-        if (!own) {
-            /* a stale or missing copy: take the agreed list, minus the
-             * per-drive parts we do not have (heal fills them in) */
-            for (size_t i = 0; i < m.n; i++) {
-                struct sc_version *v = &m.v[i];
-                for (int s = 0; s < v->k + v->m; s++)
-                    if (v->dist[s] == pos)
-                        v->shard_index = s;
-                free(v->inline_data);
-                v->inline_data = NULL;
-                v->inline_len = 0;
-                v->has_inline = 0;
-            }
-        }
-        rc = mutate ? mutate(ctx, pos, &m) : 0;
-        if (rc == 1) { /* this drive needs no write */
-            sc_objmeta_clear(&m);
-            continue;
-        }
-        if (!rc) {
-            if (m.n == 0) {
-                rc = d[pos]->ops->unlink(d[pos], rel);
-                if (rc == -ENOENT || rc == -ENOTDIR)
-                    rc = 0;
-                if (!rc)
-                    sc_drive_prune_dirs(d[pos], rel, brel);
-            } else {
-                size_t len;
-                char *json = sc_objmeta_serialize(&m, &len);
-                rc = json ? sc_frame_write(d[pos], rel, json, len, st->sync) : -ENOMEM;
-                free(json);
-            }
-            if (rc)
-                rc = ec_errno(rc);
-        }
-        sc_objmeta_clear(&m);
-        if (rc) {
-            err = rc;
-            st->sv->log(NULL, CAIRN_LOG_WARN, "backend-ec: metadata write of %s/%s failed on "
-                        "drive %s", bucket, key, d[pos]->name);
-            continue;
-        }
-        wrote[pos] = 1;
-        n_ok++;
-    }
+    struct commit_job job = {st, ec_set_drives(st, set), bucket, key, rel, brel, q, mutate, ctx,
+                             {0}};
+    /* drives are independent: write them at the same time (fsync latency) */
+    ec_parallel(q->n, commit_one, &job);
+    int n_ok = 0;
+    for (int pos = 0; pos < q->n; pos++)
+        n_ok += job.wrote[pos];
     if (n_ok >= wq)
         return 0;
     /* undo: put back what each drive had */
     for (int pos = 0; pos < q->n; pos++) {
-        if (!wrote[pos])
+        if (!job.wrote[pos])
             continue;
+        struct sc_drive *d = job.d[pos];
         if (q->raw[pos])
-            sc_drive_write_atomic(d[pos], rel, q->raw[pos], q->raw_len[pos], st->sync);
+            sc_drive_write_atomic(d, rel, q->raw[pos], q->raw_len[pos], st->sync);
         else
-            d[pos]->ops->unlink(d[pos], rel);
+            d->ops->unlink(d, rel);
     }
-    (void)err;
     return CAIRN_E_WRITE_QUORUM;
 }
 
