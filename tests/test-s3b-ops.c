@@ -649,6 +649,12 @@ static void test_list_versions(void)
     expect(run("GET", "/lst?versions&max-keys=1", NULL, NULL), 200, "versions page",
            "<NextKeyMarker>a</NextKeyMarker>", "<NextVersionIdMarker>v0</NextVersionIdMarker>",
            "<IsTruncated>true</IsTruncated>", NULL);
+    expect(run("GET", "/lst?versions&prefix=b&encoding-type=url", NULL, NULL), 200,
+           "versions with encoding-type=url", "<Key>b%20c</Key>",
+           "<EncodingType>url</EncodingType>", NULL);
+    expect(run("GET", "/lst?versions&delimiter=%2F&prefix=d%2F", NULL, NULL), 200,
+           "versions with a delimiter", "<Key>d/1</Key>",
+           "<CommonPrefixes><Prefix>d/e/</Prefix></CommonPrefixes>", NULL);
     expect(run("GET", "/lst?versions&version-id-marker=v1", NULL, NULL), 400,
            "version-id-marker needs key-marker", "<Code>InvalidArgument</Code>", NULL);
 }
@@ -749,6 +755,15 @@ static void test_multipart(void)
     expect(run("GET", "/mpu?uploads&delimiter=%2F&max-uploads=1", NULL, NULL), 200,
            "uploads page ends at a prefix", "<NextKeyMarker>dir/</NextKeyMarker>",
            "<IsTruncated>true</IsTruncated>", NULL);
+    expect(run("GET", "/mpu?uploads&prefix=dir%2F&encoding-type=url&max-uploads=1", NULL, NULL),
+           200, "uploads with prefix, encoding and a page", "<Prefix>dir/</Prefix>",
+           "<Key>dir/x</Key>", "<NextKeyMarker>dir/x</NextKeyMarker>",
+           "<NextUploadIdMarker>u-dx</NextUploadIdMarker>", "<EncodingType>url</EncodingType>",
+           NULL);
+    expect(run("GET", "/mpu?uploads&key-marker=dir%2Fx&upload-id-marker=u-dx", NULL, NULL), 200,
+           "uploads resume after (key, upload id)", "<Key>dir/y</Key>", NULL);
+    expect(run("GET", "/mpu?uploads&max-uploads=x", NULL, NULL), 400, "bad max-uploads",
+           "<Code>InvalidArgument</Code>", NULL);
     ex = run("GET", "/mpu?uploads&delimiter=%2F&key-marker=dir%2F", NULL, NULL);
     ok(ex->status == 200 && !has(ex, "<Prefix>dir/</Prefix>") && has(ex, "<Key>obj</Key>"),
        "uploads resume after a prefix marker");
