@@ -29,7 +29,7 @@ import urllib.parse
 import urllib.request
 
 from auth_helpers import (Client, LoggingProxy, SigV4, crc32_b64, make_cert, make_server, port_in_range,
-                          raw_request, sha256_hex, sigv2_header)
+                          raw_request, sha256_hex, signed_chunked_body, sigv2_header)
 from cairn_test import REGION, ROOT_PASSWORD, ROOT_USER, Server, run, tap
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -214,6 +214,104 @@ def test_signed_chunked(srv, cl):
     ok(probe.status in (400, 403), "trailer signature missing -> refused (%s %s)" % (probe.status, probe.code()),
        repr(probe))
     eq(cl.request("HEAD", "/modes/chunked/fresh").status, 404, "  ... nothing stored")
+
+
+# -- more modes: multipart parts, unsigned trailer from our own client, edge cases --------
+def test_more_modes(srv, cl):
+    r = cl.request("POST", "/modes/mpu/obj", query=[("uploads", "")])
+    m = re.search(rb"<UploadId>([^<]+)</UploadId>", r.body)
+    ok(r.status == 200 and m, "CreateMultipartUpload with own signer", repr(r))
+    uid = m.group(1).decode() if m else "x"
+    p1, p2, p3 = os.urandom(5 << 20), os.urandom(5 << 20), os.urandom(1000)
+    s = SigV4(ROOT_USER, ROOT_PASSWORD)
+    # part 1: signed chunks
+    probe, _ = signed_chunked_body(s, "0" * 64, p1, 65536)
+    hdrs = {"content-encoding": "aws-chunked", "x-amz-decoded-content-length": str(len(p1)),
+            "content-length": str(len(probe))}
+    q = [("partNumber", "1"), ("uploadId", uid)]
+    target, signed, seed = s.sign("PUT", cl.hostport(), "/modes/mpu/obj", q, hdrs, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD")
+    body, _ = signed_chunked_body(s, seed, p1, 65536)
+    r1 = raw_request("127.0.0.1", srv.port, "PUT", target, signed, body)
+    eq(r1.status, 200, "UploadPart with STREAMING-AWS4-HMAC-SHA256-PAYLOAD")
+    # part 2: unsigned trailer inside HTTP chunked, as botocore sends it
+    crc = crc32_b64(p2)
+    inner = b"%x\r\n" % len(p2) + p2 + b"\r\n0\r\nx-amz-checksum-crc32:" + crc.encode() + b"\r\n\r\n"
+    outer = [b"%x\r\n" % len(inner[i:i + 100000]) + inner[i:i + 100000] + b"\r\n" for i in range(0, len(inner), 100000)]
+    hdrs = {"content-encoding": "aws-chunked", "x-amz-decoded-content-length": str(len(p2)),
+            "transfer-encoding": "chunked", "x-amz-trailer": "x-amz-checksum-crc32"}
+    q = [("partNumber", "2"), ("uploadId", uid)]
+    target, signed, _ = SigV4(ROOT_USER, ROOT_PASSWORD).sign("PUT", cl.hostport(), "/modes/mpu/obj", q, hdrs,
+                                                              "STREAMING-UNSIGNED-PAYLOAD-TRAILER")
+    r2 = raw_request("127.0.0.1", srv.port, "PUT", target, signed, outer + [b"0\r\n\r\n"])
+    ok(r2.status == 200 and r2.headers.get("x-amz-checksum-crc32") in (None, crc),
+       "UploadPart with STREAMING-UNSIGNED-PAYLOAD-TRAILER inside HTTP chunked", repr(r2))
+    # part 3: signed trailer
+    probe, _ = signed_chunked_body(s, "0" * 64, p3, 65536, [("x-amz-checksum-crc32", crc32_b64(p3))])
+    hdrs = {"content-encoding": "aws-chunked", "x-amz-decoded-content-length": str(len(p3)),
+            "content-length": str(len(probe)), "x-amz-trailer": "x-amz-checksum-crc32"}
+    q = [("partNumber", "3"), ("uploadId", uid)]
+    target, signed, seed = s.sign("PUT", cl.hostport(), "/modes/mpu/obj", q, hdrs,
+                                  "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER")
+    body, _ = signed_chunked_body(s, seed, p3, 65536, [("x-amz-checksum-crc32", crc32_b64(p3))])
+    r3 = raw_request("127.0.0.1", srv.port, "PUT", target, signed, body)
+    eq(r3.status, 200, "UploadPart with STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER")
+    xml = "<CompleteMultipartUpload>" + "".join(
+        "<Part><PartNumber>%d</PartNumber><ETag>%s</ETag></Part>" % (i + 1, rr.headers.get("etag"))
+        for i, rr in enumerate((r1, r2, r3))) + "</CompleteMultipartUpload>"
+    r = cl.request("POST", "/modes/mpu/obj", query=[("uploadId", uid)], body=xml.encode())
+    ok(r.status == 200 and b"<ETag>" in r.body, "CompleteMultipartUpload", repr(r))
+    g = cl.request("GET", "/modes/mpu/obj")
+    ok(g.status == 200 and g.body == p1 + p2 + p3, "parts in three streaming modes read back byte-exact",
+       (g.status, len(g.body)))
+
+    # Unsigned trailer with no trailer at all, and with Content-Length instead of HTTP chunked.
+    data = os.urandom(3000)
+    for name, tail in (("no trailer", b"0\r\n\r\n"), ("CRC32 trailer", b"0\r\nx-amz-checksum-crc32:" +
+                                                        crc32_b64(data).encode() + b"\r\n\r\n")):
+        body = b"bb8\r\n" + data + b"\r\n" + tail
+        hdrs = {"content-encoding": "aws-chunked", "x-amz-decoded-content-length": str(len(data)),
+                "content-length": str(len(body))}
+        if "CRC" in name:
+            hdrs["x-amz-trailer"] = "x-amz-checksum-crc32"
+        r = cl.request("PUT", "/modes/ut/" + name.replace(" ", "-"), headers=hdrs, body=body,
+                       payload_hash="STREAMING-UNSIGNED-PAYLOAD-TRAILER")
+        g = cl.request("GET", "/modes/ut/" + name.replace(" ", "-"))
+        ok(r.status == 200 and g.body == data, "STREAMING-UNSIGNED-PAYLOAD-TRAILER, %s, Content-Length" % name,
+           repr(r))
+    # Bad CRC in the unsigned trailer.
+    body = b"bb8\r\n" + data + b"\r\n0\r\nx-amz-checksum-crc32:" + crc32_b64(b"x").encode() + b"\r\n\r\n"
+    r = cl.request("PUT", "/modes/ut/bad", headers={"content-encoding": "aws-chunked", "x-amz-trailer":
+                   "x-amz-checksum-crc32", "x-amz-decoded-content-length": str(len(data)),
+                   "content-length": str(len(body))}, body=body, payload_hash="STREAMING-UNSIGNED-PAYLOAD-TRAILER")
+    ok(r.status == 400 and r.code() == "BadDigest", "unsigned trailer with wrong CRC32 -> BadDigest", repr(r))
+    eq(cl.request("HEAD", "/modes/ut/bad").status, 404, "  ... nothing stored")
+    # Decoded length larger than what the chunks carry.
+    r = cl.put_signed_chunked("/modes/ut/short", data, 1000, headers={"x-amz-decoded-content-length": "4000"})
+    ok(r.status == 400 and r.code() in ("IncompleteBody", "InvalidRequest"),
+       "x-amz-decoded-content-length larger than the chunks -> 400 (%s)" % r.code(), repr(r))
+    eq(cl.request("HEAD", "/modes/ut/short").status, 404, "  ... nothing stored")
+    # A payload hash that is neither hex nor a known mode.
+    r = cl.request("PUT", "/modes/ut/garbage", body=b"abc", payload_hash="NOT-A-MODE")
+    ok(r.status == 400, "unknown x-amz-content-sha256 value -> 400 (%s)" % r.code(), repr(r))
+    r = cl.request("PUT", "/modes/ut/sigv4a", body=b"abc", payload_hash="STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD")
+    ok(r.status in (400, 501) and r.code() in ("NotImplemented", "InvalidArgument", "InvalidRequest"),
+       "SigV4a streaming mode refused (%s %s)" % (r.status, r.code()), repr(r))
+    # Presigned SigV4 HEAD and DELETE, and the 7-day limit.
+    c = boto3_image(srv.endpoint, "s3v4")
+    url = c.generate_presigned_url("head_object", Params={"Bucket": "modes", "Key": "mpu/obj"}, ExpiresIn=60)
+    st, _, hd = http_get(url, method="HEAD")
+    ok(st == 200 and hd.get("Content-Length") == str(len(p1 + p2 + p3)), "presigned SigV4 HEAD", (st, hd))
+    url = c.generate_presigned_url("delete_object", Params={"Bucket": "modes", "Key": "ut/no-trailer"}, ExpiresIn=60)
+    st, body, _ = http_get(url, method="DELETE")
+    eq(st, 204, "presigned SigV4 DELETE")
+    eq(cl.request("HEAD", "/modes/ut/no-trailer").status, 404, "  ... object gone")
+    url = c.generate_presigned_url("get_object", Params={"Bucket": "modes", "Key": "mpu/obj"}, ExpiresIn=604801)
+    st, body, _ = http_get(url)
+    ok(st in (400, 403) and b"AuthorizationQueryParametersError" in body,
+       "presigned SigV4 for more than 7 days -> AuthorizationQueryParametersError (%s)" % st, body[:400])
+    url = c.generate_presigned_url("get_object", Params={"Bucket": "modes", "Key": "mpu/obj"}, ExpiresIn=604800)
+    st, body, _ = http_get(url)
+    ok(st == 200 and len(body) == len(p1 + p2 + p3), "presigned SigV4 for exactly 7 days works", st)
 
 
 # -- presigned URLs -------------------------------------------------------------
@@ -418,6 +516,7 @@ def main():
         for name, fn in (("debian boto3", lambda: test_debian_boto3(srv, tmp)),
                          ("js", lambda: test_js(srv)),
                          ("signed chunked", lambda: test_signed_chunked(srv, cl)),
+                         ("more modes", lambda: test_more_modes(srv, cl)),
                          ("presigned", lambda: test_presigned(srv)),
                          ("s3cmd", lambda: test_s3cmd(srv, tmp)),
                          ("negative", lambda: test_negative(srv, cl))):
