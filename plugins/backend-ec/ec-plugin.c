@@ -7,6 +7,7 @@
 #include "sc-keypath.h"
 #include "sc-util.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <jansson.h>
@@ -423,8 +424,21 @@ static int default_parity(size_t n)
     return n <= 1 ? 0 : n <= 3 ? 1 : n <= 5 ? 2 : n <= 7 ? 3 : 4;
 }
 
+/*
+ * libJerasure builds process-wide GF(2^8) tables on first use and never frees
+ * them.  Keep it (and gf-complete) loaded for the life of the process, so the
+ * tables stay reachable (and valid) after this plugin is unloaded.
+ */
+static void pin_libraries(void)
+{
+    static const char *const libs[] = {"libJerasure.so.2", "libgf_complete.so.1"};
+    for (size_t i = 0; i < sizeof(libs) / sizeof(*libs); i++)
+        (void)dlopen(libs[i], RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+}
+
 static int ec_init(const struct cairn_services *sv, const struct cairn_config *cfg, void **state_r)
 {
+    pin_libraries();
     struct ec_state *st = calloc(1, sizeof(*st));
     if (!st)
         return CAIRN_E_NOMEM;
