@@ -368,6 +368,39 @@ def test_s3cmd(srv, tmp):
     ok(rc == 0 and open(dst, "rb").read() == data, "s3cmd signature_v2: get byte-exact", out)
     rc, out = run(["s3cmd", "-c", cfg, "ls", "s3://modes/s3cmd/"], timeout=60)
     ok(rc == 0 and "s3://modes/s3cmd/obj" in out and "70000" in out, "s3cmd signature_v2: ls", out)
+    # Multipart (?uploads, ?partNumber&uploadId, ?uploadId are SigV2 sub-resources) and odd keys.
+    big = os.urandom(11 * 1024 * 1024 + 5)
+    bsrc = os.path.join(tmp, "s3cmd-big")
+    open(bsrc, "wb").write(big)
+    rc, out = run(["s3cmd", "-c", cfg, "--multipart-chunk-size-mb=5", "put", bsrc, "s3://modes/s3cmd/big"],
+                  timeout=120)
+    etag = Client("127.0.0.1", srv.port, ROOT_USER, ROOT_PASSWORD).request("HEAD", "/modes/s3cmd/big").headers.get("etag")
+    ok(rc == 0 and etag and etag.endswith('-3"'), "s3cmd signature_v2: multipart put (3 parts, %s)" % etag, out[-1500:])
+    rc, out = run(["s3cmd", "-c", cfg, "get", "--force", "s3://modes/s3cmd/big", dst], timeout=120)
+    ok(rc == 0 and open(dst, "rb").read() == big, "s3cmd signature_v2: multipart get byte-exact", out[-1500:])
+    for key in ("s3cmd/sp ace+plus:colon", "s3cmd/ünicøde/文件", "s3cmd/tilde~*'()!$&=,;@"):
+        rc, out = run(["s3cmd", "-c", cfg, "put", src, "s3://modes/" + key], timeout=60)
+        rc2, out2 = run(["s3cmd", "-c", cfg, "get", "--force", "s3://modes/" + key, dst], timeout=60)
+        ok(rc == 0 and rc2 == 0 and open(dst, "rb").read() == data, "s3cmd signature_v2: key %r" % key,
+           out[-800:] + out2[-800:])
+    rc, out = run(["s3cmd", "-c", cfg, "info", "s3://modes/s3cmd/obj"], timeout=60)
+    ok(rc == 0 and "70000" in out, "s3cmd signature_v2: info", out[-1500:])
+    rc, out = run(["s3cmd", "-c", cfg, "del", "s3://modes/s3cmd/obj2"], timeout=60)
+    ok(rc == 0, "s3cmd signature_v2: del of an absent key", out[-800:])
+    # SigV2 presigned GET with response-* overrides (signed sub-resources).
+    c = boto3_image(srv.endpoint, "s3")
+    url = c.generate_presigned_url("get_object", Params={"Bucket": "modes", "Key": "s3cmd/obj",
+                                   "ResponseContentType": "text/x-test", "ResponseContentDisposition":
+                                   'attachment; filename="a b.txt"'}, ExpiresIn=300)
+    st, body, hd = http_get(url)
+    ok(st == 200 and body == data and {k.lower(): v for k, v in hd.items()}.get("content-type") == "text/x-test",
+       "presigned SigV2 GET with response-content-type/-disposition overrides", (st, hd, body[:300]))
+    c4 = boto3_image(srv.endpoint, "s3v4")
+    url = c4.generate_presigned_url("get_object", Params={"Bucket": "modes", "Key": "s3cmd/sp ace+plus:colon",
+                                    "ResponseContentType": "text/x-test"}, ExpiresIn=300)
+    st, body, hd = http_get(url)
+    ok(st == 200 and body == data and {k.lower(): v for k, v in hd.items()}.get("content-type") == "text/x-test",
+       "presigned SigV4 GET of an odd key with response-content-type", (st, hd, body[:300]))
     rc, out = run(["s3cmd", "-c", cfg, "signurl", "s3://modes/s3cmd/obj", "+300"], timeout=60)
     url = out.strip().splitlines()[-1] if out.strip() else ""
     st, body, _ = http_get(url) if url.startswith("http") else (None, b"", {})
