@@ -262,8 +262,9 @@ int rep_object_get(void *state, struct cairn_req *req, const struct cairn_get *g
                                         &damaged);
             }
         }
-        if (q.n_agree < q.n)
-            damaged = 1; /* a metadata copy is missing, stale or damaged */
+        for (int pos = 0; pos < q.n; pos++) /* a metadata copy missing, stale or damaged */
+            if (st->drives[q.order[pos]]->online && !q.agree[pos])
+                damaged = 1;
     }
     rep_qmeta_clear(&q);
     pthread_rwlock_unlock(lk);
