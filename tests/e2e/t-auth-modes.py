@@ -18,6 +18,7 @@ import hashlib
 import http.client
 import json
 import os
+import random
 import re
 import ssl
 import subprocess
@@ -28,8 +29,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from auth_helpers import (Client, LoggingProxy, SigV4, crc32_b64, make_cert, make_server, port_in_range,
-                          raw_request, sha256_hex, signed_chunked_body, sigv2_header)
+from auth_helpers import (Client, LoggingProxy, SigV4, amz_now, crc32_b64, make_cert, make_server, port_in_range,
+                          presign_v4, raw_request, sha256_hex, signed_chunked_body, sigv2_header)
 from cairn_test import REGION, ROOT_PASSWORD, ROOT_USER, Server, run, tap
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -296,6 +297,28 @@ def test_more_modes(srv, cl):
     r = cl.request("PUT", "/modes/ut/sigv4a", body=b"abc", payload_hash="STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD")
     ok(r.status in (400, 501) and r.code() in ("NotImplemented", "InvalidArgument", "InvalidRequest"),
        "SigV4a streaming mode refused (%s %s)" % (r.status, r.code()), repr(r))
+    # Presigned SigV4 from our own signer: valid now, dated an hour ahead, expired.
+    for label, offset, expires, want in (("now", 0, 60, 200), ("dated an hour ahead", 3600, 60, 403),
+                                         ("dated 2 minutes ago, 60 s lifetime", -120, 60, 403)):
+        signer = SigV4(ROOT_USER, ROOT_PASSWORD, amz_date=amz_now(offset))
+        target = presign_v4(signer, "GET", cl.hostport(), "/modes/mpu/obj", expires)
+        r = raw_request("127.0.0.1", srv.port, "GET", target, {"Host": cl.hostport()})
+        ok(r.status == want and (want == 200 or r.code() == "AccessDenied"),
+           "own presigned SigV4 GET %s -> %d %s" % (label, want, "" if want == 200 else "AccessDenied"), repr(r)[:400])
+    # Signed chunks with trailer sent in 1-7 byte TCP writes.
+    data = os.urandom(20000)
+    tr = [("x-amz-checksum-crc32", crc32_b64(data))]
+
+    def dribble(body):
+        out, i = [], 0
+        while i < len(body):
+            n = random.randint(1, 7)
+            out.append(body[i:i + n])
+            i += n
+        return out
+    r = cl.put_signed_chunked("/modes/ut/dribble", data, 3000, trailers=tr, tamper=dribble)
+    g = cl.request("GET", "/modes/ut/dribble")
+    ok(r.status == 200 and g.body == data, "signed chunks + trailer in 1-7 byte TCP writes", repr(r))
     # Presigned SigV4 HEAD and DELETE, and the 7-day limit.
     c = boto3_image(srv.endpoint, "s3v4")
     url = c.generate_presigned_url("head_object", Params={"Bucket": "modes", "Key": "mpu/obj"}, ExpiresIn=60)
