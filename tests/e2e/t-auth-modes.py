@@ -470,6 +470,15 @@ def test_negative(srv, cl):
     hdrs["Authorization"] = sigv2_header(ROOT_USER, ROOT_PASSWORD, "GET", "/modes/neg/unsigned", hdrs)
     r = raw_request("127.0.0.1", srv.port, "GET", "/modes/neg/unsigned", hdrs)
     ok(r.status == 200 and r.body == data, "SigV2 header GET (own signer) accepted", repr(r))
+    old = {"Host": cl.hostport(), "Date": time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(time.time() - 1200))}
+    old["Authorization"] = sigv2_header(ROOT_USER, ROOT_PASSWORD, "GET", "/modes/neg/unsigned", old)
+    r = raw_request("127.0.0.1", srv.port, "GET", "/modes/neg/unsigned", old)
+    ok(r.status == 403 and r.code() == "RequestTimeTooSkewed", "SigV2 Date 20 minutes old -> RequestTimeTooSkewed",
+       repr(r))
+    target = presign_v4(SigV4(ROOT_USER, ROOT_PASSWORD, region="eu-west-1"), "GET", cl.hostport(), "/modes", 60)
+    r = raw_request("127.0.0.1", srv.port, "GET", target, {"Host": cl.hostport()})
+    ok(r.status == 400 and r.code() == "AuthorizationQueryParametersError" and b"<Region>us-east-1</Region>" in r.body,
+       "presigned SigV4 for another region -> 400 AuthorizationQueryParametersError", repr(r))
     hdrs["Authorization"] = sigv2_header(ROOT_USER, "wrong-secret-key", "GET", "/modes/neg/unsigned", hdrs)
     r = raw_request("127.0.0.1", srv.port, "GET", "/modes/neg/unsigned", hdrs)
     ok(r.status == 403 and r.code() == "SignatureDoesNotMatch", "SigV2 wrong secret -> SignatureDoesNotMatch", repr(r))
