@@ -70,10 +70,29 @@ size_t http_exchange_body_peak(struct http_exchange *ex)
     return n;
 }
 
+/* Queues "100 Continue" once when the client expects it and no answer was sent yet. */
+static void send_continue_if_expected(struct http_exchange *ex)
+{
+    pthread_mutex_lock(&ex->mu);
+    int send = ex->head.expect_continue && !ex->continue_sent && !ex->responded && !ex->gone;
+    if (send) {
+        evbuffer_add(ex->out, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+        ex->continue_sent = 1;
+    }
+    pthread_mutex_unlock(&ex->mu);
+    if (send)
+        http_conn_notify(ex->conn, 0);
+}
+
 ssize_t http_exchange_read(struct http_exchange *ex, void *buf, size_t len)
 {
-    if (!ex->body_in)
-        return 0; /* the request has no body */
+    if (!ex->body_in) {
+        /* No body (Content-Length: 0), but a client that asked for 100
+         * Continue still waits for it before its next request on this
+         * connection (botocore keeps the early answer's status otherwise). */
+        send_continue_if_expected(ex);
+        return 0;
+    }
     int notify = 0;
     ssize_t n = 0;
     pthread_mutex_lock(&ex->mu);
@@ -142,6 +161,11 @@ int http_exchange_respond(struct http_exchange *ex, int status, const struct cai
     }
     int close_conn = !h->keep_alive || atomic_load(&ex->srv->stopping) || ex->force_close ||
                      ex->body_error;
+    /* A client that sent Expect: 100-continue and gets a final answer
+     * instead may not send its body, and some (botocore) mis-parse the next
+     * answer on this connection: close it. */
+    if (h->expect_continue && !ex->continue_sent)
+        close_conn = 1;
     if (ex->body_in && !ex->body_done) {
         /* The rest of the body must be discarded: close when it is large or
          * unknown, or when the client still waits for 100 Continue. */
