@@ -41,6 +41,8 @@ enum setting_id {
     S_SHUTDOWN_TIMEOUT,
     S_MIN_PART_SIZE,
     S_STALE_UPLOAD_AGE,
+    S_LIFECYCLE_DAY,
+    S_LIFECYCLE_INTERVAL,
     S_COUNT
 };
 
@@ -104,6 +106,12 @@ static const struct setting_def defs[S_COUNT] = {
     [S_STALE_UPLOAD_AGE] = {"stale_upload_age", "--stale-upload-age",
                             {"CAIRN_STALE_UPLOAD_AGE", NULL}, V_INT, "86400", 60,
                             100LL * 365 * 86400, "seconds before abandoned uploads are removed"},
+    [S_LIFECYCLE_DAY] = {"lifecycle_day_seconds", "--lifecycle-day-seconds",
+                         {"CAIRN_LIFECYCLE_DAY_SECONDS", NULL}, V_INT, "86400", 1, 86400,
+                         "length of a lifecycle day in seconds (shorten for tests)"},
+    [S_LIFECYCLE_INTERVAL] = {"lifecycle_interval_seconds", "--lifecycle-interval-seconds",
+                              {"CAIRN_LIFECYCLE_INTERVAL_SECONDS", NULL}, V_INT, "3600", 1,
+                              7 * 86400, "seconds between lifecycle scans"},
 };
 
 /* Where the current value of a setting came from, for error messages. */
@@ -670,6 +678,8 @@ static int apply(struct server_config *cfg, const struct layered *v, char *err, 
     cfg->log_level = (enum cairn_log_level)server_config_parse_level(v->value[S_LOG_LEVEL]);
     cfg->min_part_size = (uint64_t)num[S_MIN_PART_SIZE];
     cfg->stale_upload_age_s = num[S_STALE_UPLOAD_AGE];
+    cfg->lifecycle_day_s = num[S_LIFECYCLE_DAY];
+    cfg->lifecycle_interval_s = num[S_LIFECYCLE_INTERVAL];
 
     cfg->certs_dir = v->value[S_CERTS_DIR] && *v->value[S_CERTS_DIR] ? v->value[S_CERTS_DIR]
                                                                      : NULL;

@@ -45,6 +45,8 @@ struct server_config {
     enum cairn_log_level log_level;
     uint64_t min_part_size;
     int64_t stale_upload_age_s;
+    int64_t lifecycle_day_s;      /* length of a lifecycle day (86400) */
+    int64_t lifecycle_interval_s; /* seconds between lifecycle scans (3600) */
 
     /* The HTTP limits; listen/tls_listen point at `address`. */
     struct http_server_options http;

@@ -19,6 +19,7 @@
 #include "admin-api.h"
 #include "admin-cli.h"
 #include "config.h"
+#include "lifecycle.h"
 #include "iam-persist.h"
 #include "iam-store.h"
 #include "metrics.h"
@@ -242,6 +243,9 @@ static int run_server(int argc, char **argv)
     front.admin = admin;
     if (!(http = http_server_start(&cfg.http, front_handle, &front)))
         goto out; /* the HTTP layer logged why */
+    struct lifecycle_settings lc = {cfg.lifecycle_day_s, cfg.lifecycle_interval_s};
+    if (lifecycle_start(plugins.backend, core_services(), &lc) < 0)
+        core_log(NULL, CAIRN_LOG_WARN, "lifecycle scanner not started");
 
     char url[300];
     endpoint(&cfg, http_server_port(http), url, sizeof(url));
@@ -266,6 +270,7 @@ static int run_server(int argc, char **argv)
 out:
     if (http)
         http_server_stop(http);
+    lifecycle_stop();
     iam_persist_stop();
     admin_api_free(admin);
     s3_server_free(s3);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lifecycle.h"
 #include "s3-internal.h"
 #include "s3-router.h"
 #include "xml-parse.h"
@@ -262,6 +263,12 @@ static int xml_config(struct s3_call *call, const char *name, const char *root_n
         struct xml_node *root = xml_parse(call->req.arena, data, len);
         if (!root || strcmp(root->name, root_name) != 0)
             return CAIRN_E_MALFORMED_XML;
+        if (strcmp(name, "lifecycle") == 0) {
+            char reason[256];
+            rc = lifecycle_validate(data, len, reason, sizeof(reason));
+            if (rc < 0)
+                return s3_error(call, rc, reason, NULL);
+        }
         if (strcmp(name, "tagging") == 0) {
             struct xml_node *set = xml_child(root, "TagSet");
             size_t count = 0;
