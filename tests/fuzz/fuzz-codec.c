@@ -11,6 +11,9 @@
 
 #include "checksum.h"
 
+/* The libFuzzer entry point (declared here: libFuzzer has no header). */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > 65536)

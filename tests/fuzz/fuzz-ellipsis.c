@@ -9,6 +9,9 @@
 
 #include "ellipsis.h"
 
+/* The libFuzzer entry point (declared here: libFuzzer has no header). */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > 4096)

@@ -11,6 +11,9 @@
 #include "s3-router.h"
 #include "fuzz-fields.h"
 
+/* The libFuzzer entry point (declared here: libFuzzer has no header). */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct fuzz_fields ff;

@@ -14,6 +14,9 @@
 #include "s3-request-xml.h"
 #include "xml-parse.h"
 
+/* The libFuzzer entry point (declared here: libFuzzer has no header). */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 /* Walks the tree touching every name and text so a dangling pointer shows. */
 static size_t walk(const struct xml_node *n, int depth)
 {
