@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/bufferevent_ssl.h>
@@ -237,11 +238,21 @@ static int reject(struct http_conn *conn, int status, const char *code, const ch
     return -1;
 }
 
+/* Monotonic clock in milliseconds. */
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static int on_message_begin(http_parser *p)
 {
     struct http_conn *conn = p->data;
-    if (conn->state == CONN_IDLE)
+    if (conn->state == CONN_IDLE) {
         set_state(conn, CONN_HEAD);
+        conn->head_started_ms = mono_ms();
+    }
     return 0;
 }
 
@@ -487,6 +498,16 @@ static void process_input(struct http_conn *conn)
             return;
         size_t limit = avail;
         int in_head = !conn->headers_done && conn->state != CONN_DISCARD;
+        /* The read timeout alone lets a client that trickles one byte at a
+         * time (slowloris) hold a connection forever: the whole head must
+         * arrive within read_timeout_s. */
+        if (in_head && conn->state == CONN_HEAD && o->read_timeout_s > 0 &&
+            mono_ms() - conn->head_started_ms > (int64_t)o->read_timeout_s * 1000) {
+            conn_head_error(conn, 408, "RequestTimeout",
+                            "Your socket connection to the server was not read from or written "
+                            "to within the timeout period.");
+            return;
+        }
         if (in_head) {
             limit = o->max_header_bytes + 1 - conn->head_bytes;
         } else if (conn->state == CONN_BODY) {

@@ -83,6 +83,7 @@ struct http_conn {
     int hstate;       /* 0: in URL, 1: in a header name, 2: in a header value */
     size_t head_bytes; /* bytes of the current head parsed so far */
     int headers_done;
+    int64_t head_started_ms; /* monotonic time the current head began */
     int err_status;   /* set by a parser callback that rejects the request */
     const char *err_code, *err_msg;
 
