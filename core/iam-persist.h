@@ -28,7 +28,9 @@
 /*
  * Binds persistence to `backend` (the default backend; must outlive it) and
  * loads the stored document into the IAM store: creates the system bucket
- * when absent, and leaves the store empty when no document exists yet.
+ * when absent, and leaves the store empty when no document exists yet.  A
+ * backend whose table lacks bucket_create/object_get/object_put (a test
+ * double) gives 0 with a warning, and saves stay no-ops.
  * Returns 0, or a negative CAIRN_E_* error (the backend's, or
  * CAIRN_E_INVALID_ARGUMENT for a stored document that does not import; the
  * reason is logged).
