@@ -10,9 +10,17 @@
 #include <string.h>
 
 #include "s3-internal.h"
+#include "s3-placement.h"
 #include "s3-router.h"
 
 #define S3_MAX_KEY_BYTES 1024
+
+/* The server plus what only this file and s3-placement.c need (struct
+ * s3_server itself is shared by every s3-*.c file). */
+struct s3_server_full {
+    struct s3_server base; /* first: a struct s3_server * points here */
+    struct s3_placement_cache *placement;
+};
 
 struct s3_server *s3_server_new(const struct s3_settings *settings,
                                 const struct s3_plugins *plugins,
@@ -21,18 +29,35 @@ struct s3_server *s3_server_new(const struct s3_settings *settings,
     if (!settings || !plugins || !services || !plugins->backend ||
         !plugins->backend->desc->backend)
         return NULL;
-    struct s3_server *s3 = calloc(1, sizeof(*s3));
-    if (!s3)
+    for (size_t i = 0; i < plugins->n_backends; i++)
+        if (!plugins->backends || !plugins->backends[i] || !plugins->backends[i]->desc->backend)
+            return NULL;
+    struct s3_server_full *full = calloc(1, sizeof(*full));
+    if (!full)
         return NULL;
+    if (plugins->n_backends > 1 && !(full->placement = s3_placement_cache_new(4096))) {
+        free(full);
+        return NULL;
+    }
+    struct s3_server *s3 = &full->base;
     s3->settings = settings;
     s3->plugins = plugins;
     s3->services = services;
     return s3;
 }
 
+struct s3_placement_cache *s3_server_placement_cache(const struct s3_server *s3)
+{
+    return s3 ? ((const struct s3_server_full *)s3)->placement : NULL;
+}
+
 void s3_server_free(struct s3_server *s3)
 {
-    free(s3);
+    if (!s3)
+        return;
+    struct s3_server_full *full = (struct s3_server_full *)s3;
+    s3_placement_cache_free(full->placement);
+    free(full);
 }
 
 /* cairn_req.read before any body pipeline: raw bytes from the exchange. */
@@ -210,6 +235,11 @@ static int s3_serve(struct s3_call *call)
         return CAIRN_E_KEY_TOO_LONG;
     if (call->op == S3_OP_UNKNOWN)
         return CAIRN_E_NOT_IMPLEMENTED;
+
+    /* Before authorization: a bucket policy lives on the bucket's backend. */
+    rc = s3_placement_route(call);
+    if (rc < 0)
+        return rc;
 
     rc = s3_authorize(call);
     if (rc < 0)

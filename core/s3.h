@@ -21,11 +21,19 @@ struct s3_settings {
     int64_t stale_upload_age_s;  /* abandoned multipart uploads are removed after this */
 };
 
+struct s3_placement_rule; /* s3-placement.h */
+
 struct s3_plugins {
     const struct loaded_plugin *backend;       /* the default backend */
     const struct loaded_plugin *const *auth;   /* the auth chain, in order */
     size_t n_auth;
     const struct loaded_plugin *policy;        /* NULL: only root is allowed */
+    /* Every loaded backend (the default among them), for per-bucket placement;
+     * NULL/0 means only `backend`.  See s3-placement.h. */
+    const struct loaded_plugin *const *backends;
+    size_t n_backends;
+    const struct s3_placement_rule *placement; /* config rules, first match wins */
+    size_t n_placement;
 };
 
 struct s3_server;
