@@ -6,12 +6,24 @@
  *   durable-loop --size 4096 --data-shards 2 --inline-limit 131072 \
  *                --concurrency 16 --duration 10 DRIVE...
  *
- * Per object and per drive: objects up to --inline-limit write one metadata
- * file holding the drive's shard (size/k bytes) to a temporary name, fsync
- * it, rename it into the object's directory and fsync that directory; larger
- * objects first write and fsync a shard file in a fresh data directory, then
- * do the same metadata commit.  Drives are written one after another by the
- * worker, as a backend writing to a set does.  Prints objects per second.
+ * Every object has a new key (as cairn-bench's PUTs do), so its directory is
+ * new.  Per object and per drive, exactly what backend-ec does (counted with
+ * strace -f on single PUTs; see ec-io.c, ec-object.c, ec-meta.c and
+ * storage-common's sc_drive_write_atomic):
+ *
+ *   inline (size <= --inline-limit; the drive's shard lives in the metadata):
+ *     open tmp/ID.w (create), write the metadata (+ size/k bytes), fdatasync,
+ *     close; rename to KEYDIR/.obj fails (no KEYDIR): mkdir KEYDIR, fsync
+ *     the bucket dir; rename; fsync KEYDIR.  = 3 syncs, 1 rename, 1 mkdir.
+ *   larger: first the shard file: open tmp/ID.s, one write per 1 MiB stripe
+ *     block (8-byte checksum + size/k bytes), fdatasync, close; then the
+ *     commit: mkdir KEYDIR (fsync bucket dir), mkdir KEYDIR/.d.ID (fsync
+ *     KEYDIR), rename the shard to .d.ID/part.1, fsync .d.ID, then the
+ *     metadata as above (its rename finds KEYDIR).  = 6 syncs, 2 renames.
+ *
+ * backend-ec does each phase on all drives of the set at once (one thread per
+ * drive, started per phase, as ec_parallel does), so this loop does too.
+ * Prints objects per second as JSON.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,7 +46,7 @@ static volatile int stop_flag;
 struct worker {
     pthread_t t;
     int id;
-    long done;
+    long done, errors;
     char *buf;
 };
 
@@ -45,14 +57,22 @@ static double now_s(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int write_file_sync(const char *path, const char *buf, size_t len)
+/* Writes len bytes of buf, with an 8-byte write (the block checksum) before
+ * every `block` bytes when block > 0, as sc_block_write does; then
+ * fdatasync and close. */
+static int write_file_sync(const char *path, const char *buf, size_t len, size_t block)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         return -1;
     size_t off = 0;
     while (off < len) {
-        ssize_t n = write(fd, buf + off, len - off);
+        size_t want = block && len - off > block ? block : len - off;
+        if (block && write(fd, buf, 8) != 8) {
+            close(fd);
+            return -1;
+        }
+        ssize_t n = write(fd, buf + (block ? 0 : off), want);
         if (n <= 0) {
             close(fd);
             return -1;
@@ -74,32 +94,85 @@ static int fsync_dir(const char *path)
     return rc;
 }
 
+/* One object's work on one drive; phase 0 is the shard file, phase 1 the
+ * commit (the same split as backend-ec's write and commit). */
+struct drive_job {
+    struct worker *w;
+    int drive, phase, failed;
+    long obj;
+};
+
+static void drive_work(struct drive_job *j)
+{
+    struct worker *w = j->w;
+    size_t shard = (size + (size_t)data_shards - 1) / (size_t)data_shards;
+    char bucket[2048], dir[2100], data[3072], tmp[4096], dst[4096];
+    snprintf(bucket, sizeof bucket, "%s/bucket", drives[j->drive]);
+    snprintf(dir, sizeof dir, "%s/w%d-o%ld", bucket, w->id, j->obj);
+    snprintf(data, sizeof data, "%s/.d.%ld", dir, j->obj);
+    int big = size > inline_limit;
+    if (j->phase == 0) {
+        snprintf(tmp, sizeof tmp, "%s/tmp/w%d.s", drives[j->drive], w->id);
+        /* stripes of 1 MiB (block_size): each drive gets 1 MiB / k per stripe */
+        if (write_file_sync(tmp, w->buf, shard, (size_t)(1 << 20) / (size_t)data_shards))
+            j->failed = 1;
+        return;
+    }
+    size_t meta = meta_overhead + (big ? 0 : shard + 8);
+    if (mkdir(dir, 0755) == 0)
+        fsync_dir(bucket);
+    if (big) {
+        snprintf(tmp, sizeof tmp, "%s/tmp/w%d.s", drives[j->drive], w->id);
+        snprintf(dst, sizeof dst, "%s/part.1", data);
+        if (mkdir(data, 0755) == 0)
+            fsync_dir(dir);
+        if (rename(tmp, dst) || fsync_dir(data))
+            j->failed = 1;
+    }
+    snprintf(tmp, sizeof tmp, "%s/tmp/w%d.w", drives[j->drive], w->id);
+    snprintf(dst, sizeof dst, "%s/.obj", dir);
+    if (write_file_sync(tmp, w->buf, meta, 0) || rename(tmp, dst) || fsync_dir(dir))
+        j->failed = 1;
+}
+
+static void *drive_main(void *arg)
+{
+    drive_work(arg);
+    return NULL;
+}
+
+/* Runs one phase on every drive at once: a thread per drive but the first.
+ * Returns the number of drives that failed. */
+static int all_drives(struct worker *w, long obj, int phase)
+{
+    pthread_t th[64];
+    struct drive_job jobs[64];
+    int n = ndrives < 64 ? ndrives : 64;
+    for (int d = 0; d < n; d++)
+        jobs[d] = (struct drive_job){.w = w, .drive = d, .phase = phase, .obj = obj};
+    for (int d = 1; d < n; d++)
+        pthread_create(&th[d], NULL, drive_main, &jobs[d]);
+    drive_work(&jobs[0]);
+    int failed = jobs[0].failed;
+    for (int d = 1; d < n; d++) {
+        pthread_join(th[d], NULL);
+        failed += jobs[d].failed;
+    }
+    return failed;
+}
+
 static void *run(void *arg)
 {
     struct worker *w = arg;
-    size_t shard = (size + (size_t)data_shards - 1) / (size_t)data_shards;
-    char dir[2048], data[3072], tmp[4096], dst[4096];
     while (!stop_flag) {
-        long obj = w->done;
-        for (int d = 0; d < ndrives; d++) {
-            snprintf(dir, sizeof dir, "%s/bucket/w%d-o%ld", drives[d], w->id, obj % 1000);
-            mkdir(dir, 0755);
-            size_t meta = meta_overhead;
-            if (size > inline_limit) {
-                snprintf(data, sizeof data, "%s/d%ld", dir, obj);
-                mkdir(data, 0755);
-                snprintf(tmp, sizeof tmp, "%s/part.1", data);
-                if (write_file_sync(tmp, w->buf, shard))
-                    perror(tmp);
-            } else {
-                meta += shard;
-            }
-            snprintf(tmp, sizeof tmp, "%s/tmp/w%d.meta", drives[d], w->id);
-            snprintf(dst, sizeof dst, "%s/meta", dir);
-            if (write_file_sync(tmp, w->buf, meta) || rename(tmp, dst) || fsync_dir(dir))
-                perror(dst);
-        }
-        w->done++;
+        long obj = w->done + w->errors;
+        int failed = size > inline_limit ? all_drives(w, obj, 0) : 0;
+        failed += all_drives(w, obj, 1);
+        /* a failed object is not a stored one: count it apart */
+        if (failed)
+            w->errors++;
+        else
+            w->done++;
     }
     return NULL;
 }
@@ -131,6 +204,14 @@ int main(int argc, char **argv)
     }
     char path[4096];
     for (int d = 0; d < ndrives; d++) {
+        /* mkdir -p: the harness passes DIR/loop/dN with DIR/loop not made yet */
+        snprintf(path, sizeof path, "%s", drives[d]);
+        for (char *p = path + 1; *p; p++)
+            if (*p == '/') {
+                *p = '\0';
+                mkdir(path, 0755);
+                *p = '/';
+            }
         mkdir(drives[d], 0755);
         snprintf(path, sizeof path, "%s/bucket", drives[d]);
         mkdir(path, 0755);
@@ -140,8 +221,9 @@ int main(int argc, char **argv)
     struct worker *ws = calloc((size_t)concurrency, sizeof *ws);
     for (int i = 0; i < concurrency; i++) {
         ws[i].id = i;
-        ws[i].buf = malloc(size + meta_overhead + 1);
-        memset(ws[i].buf, 'x', size + meta_overhead);
+        size_t cap = size + meta_overhead + (1 << 20);
+        ws[i].buf = malloc(cap);
+        memset(ws[i].buf, 'x', cap);
     }
     double t0 = now_s();
     for (int i = 0; i < concurrency; i++)
@@ -149,15 +231,18 @@ int main(int argc, char **argv)
     while (now_s() - t0 < duration)
         usleep(50000);
     stop_flag = 1;
-    long total = 0;
+    long total = 0, errors = 0;
     for (int i = 0; i < concurrency; i++) {
         pthread_join(ws[i].t, NULL);
         total += ws[i].done;
+        errors += ws[i].errors;
         free(ws[i].buf);
     }
     double el = now_s() - t0;
-    printf("{\"objects\":%ld,\"seconds\":%.3f,\"ops_per_s\":%.1f,\"mb_per_s\":%.2f}\n", total, el,
-           total / el, total * (double)size / el / 1e6);
+    printf("{\"objects\":%ld,\"errors\":%ld,\"seconds\":%.3f,\"ops_per_s\":%.1f,"
+           "\"mb_per_s\":%.2f}\n", total, errors, el, total / el, total * (double)size / el / 1e6);
     free(ws);
-    return 0;
+    if (errors)
+        fprintf(stderr, "durable-loop: %ld objects failed (check the drive paths)\n", errors);
+    return errors ? 1 : 0;
 }
