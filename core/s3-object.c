@@ -196,16 +196,17 @@ int64_t s3_parse_http_date(const char *s)
     char mon[4] = {0}, wday[16] = {0};
     int day, year, hh, mm, ss, n = 0;
     /* RFC 1123: "Sun, 06 Nov 1994 08:49:37 GMT" */
-    if (sscanf(s, "%15[A-Za-z], %d %3s %d %d:%d:%d GMT%n", wday, &day, mon, &year, &hh, &mm,
+    /* Field widths keep sscanf's %d from overflowing on absurd numbers. */
+    if (sscanf(s, "%15[A-Za-z], %2d %3s %4d %2d:%2d:%2d GMT%n", wday, &day, mon, &year, &hh, &mm,
                &ss, &n) == 7 && n > 0) {
         /* ok */
-    } else if (sscanf(s, "%15[A-Za-z], %d-%3s-%d %d:%d:%d GMT%n", wday, &day, mon, &year, &hh,
+    } else if (sscanf(s, "%15[A-Za-z], %2d-%3s-%4d %2d:%2d:%2d GMT%n", wday, &day, mon, &year, &hh,
                       &mm, &ss, &n) == 7 && n > 0) {
         /* RFC 850: "Sunday, 06-Nov-94 08:49:37 GMT" */
         if (year < 100)
             year += year < 70 ? 2000 : 1900;
-    } else if (sscanf(s, "%15[A-Za-z] %3s %d %d:%d:%d %d%n", wday, mon, &day, &hh, &mm, &ss,
-                      &year, &n) == 7 && n > 0) {
+    } else if (sscanf(s, "%15[A-Za-z] %3s %2d %2d:%2d:%2d %4d%n", wday, mon, &day, &hh, &mm, &ss,
+                      &year, &n) == 7 && n > 0 && (s[n] == '\0' || s[n] == ' ')) {
         /* asctime: "Sun Nov  6 08:49:37 1994" */
     } else {
         return -1;
