@@ -22,6 +22,7 @@ enum value_type {
 
 enum setting_id {
     S_ADDRESS,
+    S_TLS_ADDRESS,
     S_CERTS_DIR,
     S_REGION,
     S_DOMAIN,
@@ -63,6 +64,8 @@ struct setting_def {
 static const struct setting_def defs[S_COUNT] = {
     [S_ADDRESS] = {"address", "--address", {"CAIRN_ADDRESS", NULL}, V_STR, ":9000", 0, 0,
                    "listen address HOST:PORT, :PORT or [V6]:PORT"},
+    [S_TLS_ADDRESS] = {"tls_address", "--tls-address", {"CAIRN_TLS_ADDRESS", NULL}, V_STR, NULL,
+                       0, 0, "with certificates: HTTPS here, plain HTTP on the address"},
     [S_CERTS_DIR] = {"certs_dir", "--certs-dir", {"CAIRN_CERTS_DIR", NULL}, V_STR, NULL, 0, 0,
                      "directory with public.crt and private.key for TLS"},
     [S_REGION] = {"region", "--region", {"CAIRN_REGION", "MINIO_REGION"}, V_STR, "us-east-1", 0,
@@ -334,7 +337,8 @@ static int parse_args(int argc, char *const argv[], struct layered *flags, struc
 
 /* ---- the config file ------------------------------------------------------- */
 
-static const char *const instance_keys[] = {"backends", "auth", "policy"};
+/* Lists and groups read by read_instances, not scalar settings. */
+static const char *const instance_keys[] = {"backends", "auth", "policy", "placement"};
 
 /* Reads the scalar settings of the file into `file_layer`. */
 static int read_file_scalars(struct server_config *cfg, const char *file,
@@ -348,7 +352,7 @@ static int read_file_scalars(struct server_config *cfg, const char *file,
         char at[PATH_MAX + 32];
         where(s, file, at, sizeof(at));
         int known = 0;
-        for (size_t k = 0; k < 3; k++)
+        for (size_t k = 0; k < sizeof(instance_keys) / sizeof(instance_keys[0]); k++)
             if (strcmp(name, instance_keys[k]) == 0)
                 known = 1;
         if (known)
@@ -691,10 +695,40 @@ static int apply(struct server_config *cfg, const struct layered *v, char *err, 
     cfg->tls = cfg->certs_dir && file_exists(cfg->certs_dir, "public.crt") &&
                file_exists(cfg->certs_dir, "private.key");
 
+    cfg->tls_address = v->value[S_TLS_ADDRESS] && *v->value[S_TLS_ADDRESS]
+                           ? v->value[S_TLS_ADDRESS]
+                           : NULL;
+    if (cfg->tls_address) {
+        if (!valid_address(cfg->tls_address)) {
+            set_err(err, err_cap, "%s: tls_address '%s' is not HOST:PORT, :PORT or [V6]:PORT",
+                    v->source[S_TLS_ADDRESS], cfg->tls_address);
+            return CAIRN_E_INVALID_ARGUMENT;
+        }
+        if (!cfg->tls) {
+            set_err(err, err_cap,
+                    "%s: tls_address '%s' needs certificates (public.crt and private.key in "
+                    "certs_dir)",
+                    v->source[S_TLS_ADDRESS], cfg->tls_address);
+            return CAIRN_E_INVALID_ARGUMENT;
+        }
+        if (strcmp(cfg->tls_address, cfg->address) == 0) {
+            set_err(err, err_cap, "%s: tls_address '%s' must differ from address",
+                    v->source[S_TLS_ADDRESS], cfg->tls_address);
+            return CAIRN_E_INVALID_ARGUMENT;
+        }
+    }
+
     struct http_server_options *h = &cfg->http;
     memset(h, 0, sizeof(*h));
-    if (cfg->tls) {
-        /* As MinIO: with certificates the address serves TLS only. */
+    if (cfg->tls && cfg->tls_address) {
+        /* Both: plain HTTP on the address, HTTPS on tls_address. */
+        h->listen = &cfg->address;
+        h->n_listen = 1;
+        h->tls_listen = &cfg->tls_address;
+        h->n_tls_listen = 1;
+        h->certs_dir = cfg->certs_dir;
+    } else if (cfg->tls) {
+        /* As MinIO: with certificates (and no tls_address) the address serves TLS only. */
         h->tls_listen = &cfg->address;
         h->n_tls_listen = 1;
         h->certs_dir = cfg->certs_dir;
@@ -712,6 +746,58 @@ static int apply(struct server_config *cfg, const struct layered *v, char *err, 
     h->max_connections = (int)num[S_MAX_CONNECTIONS];
     h->body_buffer_bytes = (size_t)num[S_BODY_BUFFER_BYTES];
     h->shutdown_timeout_s = (int)num[S_SHUTDOWN_TIMEOUT];
+    return 0;
+}
+
+/* Reads `placement = ( { prefix = "..."; backend = "NAME"; }, ... )`: each
+ * backend must be one of the configured backend instances. */
+static int read_placement(struct server_config *cfg, const char *file, char *err,
+                          size_t err_cap)
+{
+    config_setting_t *p = config_setting_get_member(config_root_setting(&cfg->lc), "placement");
+    if (!p)
+        return 0;
+    char at[PATH_MAX + 32];
+    where(p, file, at, sizeof(at));
+    if (config_setting_type(p) != CONFIG_TYPE_LIST) {
+        set_err(err, err_cap,
+                "%s: 'placement' must be a list of groups ( { prefix = \"...\"; backend = \"...\"; } )",
+                at);
+        return CAIRN_E_INVALID_ARGUMENT;
+    }
+    size_t n = (size_t)config_setting_length(p);
+    if (n == 0)
+        return 0;
+    if (!(cfg->placement = calloc(n, sizeof(*cfg->placement))))
+        return CAIRN_E_NOMEM;
+    for (size_t i = 0; i < n; i++) {
+        config_setting_t *g = config_setting_get_elem(p, (unsigned)i);
+        where(g, file, at, sizeof(at));
+        const char *prefix = NULL, *backend = NULL;
+        if (config_setting_type(g) != CONFIG_TYPE_GROUP ||
+            !config_setting_lookup_string(g, "prefix", &prefix) ||
+            !config_setting_lookup_string(g, "backend", &backend)) {
+            set_err(err, err_cap,
+                    "%s: each placement rule must be { prefix = \"...\"; backend = \"...\"; }",
+                    at);
+            return CAIRN_E_INVALID_ARGUMENT;
+        }
+        if (config_setting_length(g) != 2) {
+            set_err(err, err_cap, "%s: a placement rule holds only prefix and backend", at);
+            return CAIRN_E_INVALID_ARGUMENT;
+        }
+        size_t b = 0;
+        while (b < cfg->n_backends && strcmp(cfg->backends[b].name, backend) != 0)
+            b++;
+        if (b == cfg->n_backends) {
+            set_err(err, err_cap, "%s: placement rule names backend '%s', which is not in 'backends'",
+                    at, backend);
+            return CAIRN_E_INVALID_ARGUMENT;
+        }
+        cfg->placement[i].prefix = prefix;
+        cfg->placement[i].backend = backend;
+        cfg->n_placement++;
+    }
     return 0;
 }
 
@@ -851,7 +937,9 @@ int server_config_load(struct server_config *cfg, int argc, char *const argv[], 
     if ((rc = read_instances(cfg, cfg->config_file ? cfg->config_file : "", &cli, err,
                              err_cap)) < 0)
         goto out;
-    rc = check_unique(cfg, err, err_cap);
+    if ((rc = check_unique(cfg, err, err_cap)) < 0)
+        goto out;
+    rc = read_placement(cfg, cfg->config_file ? cfg->config_file : "", err, err_cap);
 out:
     drives_free(&cli);
     if (rc == CAIRN_E_NOMEM && err_cap && !err[0])
@@ -865,6 +953,7 @@ void server_config_release(struct server_config *cfg)
         return;
     config_destroy(&cfg->lc);
     free(cfg->backends);
+    free(cfg->placement);
     free(cfg->auth);
     free(cfg->policy);
     for (size_t i = 0; i < cfg->n_owned; i++) {

@@ -21,6 +21,7 @@
 
 #include "http-exchange.h"
 #include "plugin-config.h"
+#include "s3-placement.h"
 
 /* One plugin instance to load. */
 struct plugin_instance {
@@ -34,6 +35,7 @@ struct server_config {
 
     const char *config_file;  /* NULL when none */
     const char *address;      /* "127.0.0.1:9000", ":9000" */
+    const char *tls_address;  /* NULL, or HTTPS here and plain HTTP on address */
     const char *certs_dir;    /* NULL when none */
     int tls;                  /* certs_dir holds public.crt and private.key */
     const char *region;
@@ -48,11 +50,13 @@ struct server_config {
     int64_t lifecycle_day_s;      /* length of a lifecycle day (86400) */
     int64_t lifecycle_interval_s; /* seconds between lifecycle scans (3600) */
 
-    /* The HTTP limits; listen/tls_listen point at `address`. */
+    /* The HTTP limits; listen/tls_listen point at `address` (and `tls_address`). */
     struct http_server_options http;
 
     struct plugin_instance *backends; /* the first is the default backend */
     size_t n_backends;
+    struct s3_placement_rule *placement; /* bucket prefix -> backend rules, in order */
+    size_t n_placement;
     struct plugin_instance *auth;     /* the auth chain, in order */
     size_t n_auth;
     struct plugin_instance *policy;   /* NULL: no policy plugin */

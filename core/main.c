@@ -98,26 +98,34 @@ static int create_drives(const struct server_config *cfg, size_t *n_drives_r)
 }
 
 /* The URL clients use, from the configured address and the bound port. */
-static void endpoint(const struct server_config *cfg, int port, char *out, size_t cap)
+static void endpoint(const char *a, int tls, int port, char *out, size_t cap)
 {
-    const char *a = cfg->address;
     const char *colon = a[0] == '[' ? strchr(a, ']') + 1 : strrchr(a, ':');
     size_t host_len = (size_t)(colon - a);
-    const char *scheme = cfg->tls ? "https" : "http";
+    const char *scheme = tls ? "https" : "http";
     if (host_len == 0 || (host_len == 7 && strncmp(a, "0.0.0.0", 7) == 0))
         snprintf(out, cap, "%s://127.0.0.1:%d (all interfaces)", scheme, port);
     else
         snprintf(out, cap, "%s://%.*s:%d", scheme, (int)host_len, a, port);
 }
 
+/* Loads every plugin instance; *auth_r and *backends_r are the lists the
+ * caller frees (plugins->auth and plugins->backends point into them). */
 static int load_plugins(struct plugin_loader *loader, const struct server_config *cfg,
-                        struct s3_plugins *plugins, const struct loaded_plugin ***auth_r)
+                        struct s3_plugins *plugins, const struct loaded_plugin ***auth_r,
+                        const struct loaded_plugin ***backends_r)
 {
     char err[1024];
     const struct loaded_plugin **auth = calloc(cfg->n_auth ? cfg->n_auth : 1, sizeof(*auth));
     if (!auth)
         return -1;
     *auth_r = auth;
+    const struct loaded_plugin **backends = calloc(cfg->n_backends ? cfg->n_backends : 1,
+                                                   sizeof(*backends));
+    if (!backends)
+        return -1;
+    *backends_r = backends;
+    plugins->backends = backends;
     for (size_t i = 0; i < cfg->n_backends; i++) {
         const struct plugin_instance *in = &cfg->backends[i];
         const struct loaded_plugin *p = plugin_loader_load(
@@ -128,7 +136,12 @@ static int load_plugins(struct plugin_loader *loader, const struct server_config
         }
         if (i == 0)
             plugins->backend = p;
+        backends[i] = p;
+        plugins->n_backends = i + 1;
     }
+    /* Per-bucket placement (s3-placement.h): config rules name these backends. */
+    plugins->placement = cfg->placement;
+    plugins->n_placement = cfg->n_placement;
     for (size_t i = 0; i < cfg->n_auth; i++) {
         const struct plugin_instance *in = &cfg->auth[i];
         auth[i] = plugin_loader_load(loader, in->name, in->plugin, CAIRN_PLUGIN_AUTH, &in->config,
@@ -194,6 +207,7 @@ static int run_server(int argc, char **argv)
     int status = 1;
     struct plugin_loader *loader = NULL;
     const struct loaded_plugin **auth = NULL;
+    const struct loaded_plugin **backends = NULL;
     struct s3_server *s3 = NULL;
     struct http_server *http = NULL;
     struct s3_plugins plugins = {0};
@@ -211,7 +225,7 @@ static int run_server(int argc, char **argv)
         core_log(NULL, CAIRN_LOG_ERROR, "cannot initialise the plugin loader");
         goto out;
     }
-    if (load_plugins(loader, &cfg, &plugins, &auth) < 0)
+    if (load_plugins(loader, &cfg, &plugins, &auth, &backends) < 0)
         goto out;
     /* Users, groups and policies stored by earlier runs, before serving. */
     if (iam_persist_start(plugins.backend, core_services()) < 0) {
@@ -247,8 +261,17 @@ static int run_server(int argc, char **argv)
     if (lifecycle_start(plugins.backend, core_services(), &lc) < 0)
         core_log(NULL, CAIRN_LOG_WARN, "lifecycle scanner not started");
 
-    char url[300];
-    endpoint(&cfg, http_server_port(http), url, sizeof(url));
+    char url[640];
+    endpoint(cfg.address, cfg.tls && !cfg.tls_address, http_server_port(http), url, sizeof(url));
+    if (cfg.tls_address) {
+        /* The HTTPS port as configured (the bound one is reported for `address` only). */
+        const char *a = cfg.tls_address;
+        const char *colon = a[0] == '[' ? strchr(a, ']') + 1 : strrchr(a, ':');
+        size_t len = strlen(url);
+        char tls_url[300];
+        endpoint(a, 1, atoi(colon + 1), tls_url, sizeof(tls_url));
+        snprintf(url + len, sizeof(url) - len, ", %s", tls_url);
+    }
     printf("cairn %s (plugin ABI %d.%d)\n"
            "API:      %s\n"
            "Region:   %s\n"
@@ -276,6 +299,7 @@ out:
     s3_server_free(s3);
     plugin_loader_free(loader); /* fini in reverse order */
     free(auth);
+    free(backends);
     iam_store_clear();
     metrics_reset();
     if (status == 0)

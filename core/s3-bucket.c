@@ -8,6 +8,7 @@
 
 #include "lifecycle.h"
 #include "s3-internal.h"
+#include "s3-placement.h"
 #include "s3-router.h"
 #include "xml-parse.h"
 #include "xml-writer.h"
@@ -84,6 +85,11 @@ static int create_bucket(struct s3_call *call)
             return s3_error_code(call, 400, "InvalidLocationConstraint",
                                  "The specified location-constraint is not valid");
     }
+    const struct loaded_plugin *chosen;
+    const char *detail;
+    rc = s3_placement_choose(call, &chosen, &detail);
+    if (rc < 0)
+        return s3_error(call, rc, detail, NULL);
     struct cairn_bucket_info existing;
     memset(&existing, 0, sizeof(existing));
     const char *me = call->who.user ? call->who.user : "";
@@ -108,6 +114,9 @@ static int create_bucket(struct s3_call *call)
             rc = existing.owner && strcmp(existing.owner, me) == 0 ? CAIRN_E_BUCKET_OWNED_BY_YOU
                                                                    : CAIRN_E_BUCKET_EXISTS;
     }
+    if (rc < 0)
+        return rc;
+    rc = s3_placement_create(call, chosen, &info);
     if (rc < 0)
         return rc;
     struct cairn_kv h[] = {{"location", s3_printf(call, "/%s", call->bucket)}};
@@ -359,7 +368,7 @@ int s3_op_bucket(struct s3_call *call)
     if (call->op == S3_OP_CREATE_BUCKET)
         return create_bucket(call);
     if (call->op == S3_OP_DELETE_BUCKET) {
-        int rc = call->be->bucket_delete(call->be_state, &call->req, call->bucket);
+        int rc = s3_placement_delete_bucket(call);
         return rc < 0 ? rc : s3_respond_empty(call, 204, NULL, 0);
     }
     /* Every other bucket operation needs the bucket to exist. */
