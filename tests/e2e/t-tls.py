@@ -5,7 +5,10 @@ describes: with certificates the address serves HTTPS only.  Real clients
 endpoint over HTTPS, and hostile or confused clients (plain HTTP to the TLS
 port, wrong or no SNI, untrusting clients, garbage, a half ClientHello, a
 silent connection) that must be closed cleanly without crashing or hanging
-the server.
+the server.  Then HTTP and HTTPS side by side: with --tls-address the address
+serves plain HTTP and the tls_address HTTPS (boto3 on both), and the
+misconfigurations (tls_address without certificates, equal to address) are
+refused at startup.
 """
 import concurrent.futures
 import hashlib
@@ -17,7 +20,7 @@ import tempfile
 import time
 import urllib.request
 
-from auth_helpers import Client, make_cert, make_server
+from auth_helpers import Client, make_cert, make_server, port_in_range
 from cairn_test import REGION, ROOT_PASSWORD, ROOT_USER, Server, run, tap
 
 ok, eq = tap.ok, tap.eq
@@ -38,6 +41,66 @@ def read_until_close(sock, limit=10.0):
         return data, time.time() - t0, True
     except socket.timeout:
         return data, time.time() - t0, False
+
+
+def side_by_side(certs, crt):
+    """--tls-address: plain HTTP on the address, HTTPS on tls_address."""
+    import boto3
+    from botocore.config import Config
+    tls_port = port_in_range(20600, 20699)
+    s = make_server(Server, drives=4, args=["--certs-dir", certs,
+                                            "--tls-address", "127.0.0.1:%d" % tls_port])
+    s.port = port_in_range(20600, 20699)
+    while s.port == tls_port:
+        s.port = port_in_range(20600, 20699)
+    s.endpoint = "http://127.0.0.1:%d" % s.port
+    with s:
+        https = "https://127.0.0.1:%d" % tls_port
+        ok("http://127.0.0.1:%d" % s.port in s.read_log() and https in s.read_log(),
+           "banner names both endpoints")
+        cfg = Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1})
+        plain = boto3.client("s3", endpoint_url=s.endpoint, aws_access_key_id=ROOT_USER,
+                             aws_secret_access_key=ROOT_PASSWORD, region_name=REGION, config=cfg)
+        secure = boto3.client("s3", endpoint_url=https, aws_access_key_id=ROOT_USER,
+                              aws_secret_access_key=ROOT_PASSWORD, region_name=REGION, verify=crt,
+                              config=cfg)
+        plain.create_bucket(Bucket="both")
+        data = os.urandom(1024 * 1024 + 5)
+        plain.put_object(Bucket="both", Key="via-http", Body=data)
+        secure.put_object(Bucket="both", Key="via-https", Body=data[::-1])
+        eq(secure.get_object(Bucket="both", Key="via-http")["Body"].read(), data,
+           "tls_address: boto3 over HTTPS reads what boto3 over HTTP wrote")
+        eq(plain.get_object(Bucket="both", Key="via-https")["Body"].read(), data[::-1],
+           "address: boto3 over plain HTTP reads what boto3 over HTTPS wrote")
+        keys = [o["Key"] for o in secure.list_objects_v2(Bucket="both").get("Contents", [])]
+        eq(keys, ["via-http", "via-https"], "listing over HTTPS")
+        ctx = ssl.create_default_context(cafile=crt)
+        with socket.create_connection(("127.0.0.1", s.port)) as raw:
+            try:
+                with ctx.wrap_socket(raw, server_hostname="127.0.0.1"):
+                    tls_on_plain = True
+            except (ssl.SSLError, OSError):
+                tls_on_plain = False
+        ok(not tls_on_plain, "the plain address does not speak TLS")
+        with socket.create_connection(("127.0.0.1", tls_port), timeout=10) as sock:
+            sock.sendall(b"GET /minio/health/live HTTP/1.1\r\nHost: x\r\n\r\n")
+            got, _, closed = read_until_close(sock)
+        ok(closed and b"200 OK" not in got, "plain HTTP to the tls_address gets no answer")
+        ok(s.health(), "server healthy")
+
+    for args, why in (([], "without certificates"),
+                      (["--certs-dir", certs], "equal to the address")):
+        bad = Server(drives=1)
+        bad.port = port_in_range(20600, 20699)
+        tls_addr = "127.0.0.1:%d" % (bad.port if args else port_in_range(20600, 20699))
+        bad.args = args + ["--tls-address", tls_addr]
+        try:
+            bad.start(timeout=15)
+            ok(False, "tls_address %s is refused at startup" % why)
+            bad.stop()
+        except RuntimeError as e:
+            ok("tls_address" in str(e), "tls_address %s is refused at startup" % why, str(e)[-300:])
+        shutil.rmtree(bad.dir, ignore_errors=True)
 
 
 def main():
@@ -165,6 +228,8 @@ def main():
 
         with urllib.request.urlopen(s.endpoint + "/minio/health/live", timeout=5, context=ctx) as r:
             eq(r.status, 200, "health over HTTPS at the end")
+
+    side_by_side(certs, crt)
     shutil.rmtree(tmp, ignore_errors=True)
     tap.done()
 
