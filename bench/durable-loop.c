@@ -36,7 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static size_t size = 4096, inline_limit = 128 * 1024, meta_overhead = 512;
+static size_t size = 4096, inline_limit = 128 * 1024, meta_overhead = 1160; /* JSON metadata + frame header: a 4 KiB PUT writes 3216 bytes */
 static int data_shards = 2, concurrency = 16;
 static double duration = 10;
 static char **drives;
