@@ -18,6 +18,7 @@
 
 #define BUCKET_FILE ".bucket"
 #define CONFIG_MAX (20u << 20)
+#define LIST_META_MAX (64u << 20) /* as ec-meta.c's limit on metadata files */
 
 static int all_quorum(struct ec_state *st)
 {
@@ -341,6 +342,84 @@ int ec_bucket_config_delete(void *state, struct cairn_req *req, const char *buck
 
 /* ---- listing ---- */
 
+/* What a listing knows of a key: the version list from one drive (the fast
+ * path) or, when that drive could not give it, from a quorum read. */
+struct list_meta {
+    struct sc_objmeta one;
+    struct ec_qmeta q;
+    int quorum; /* q is in use */
+};
+
+static const struct sc_objmeta *list_meta_versions(const struct list_meta *lm)
+{
+    return lm->quorum ? ec_qmeta_agreed(&lm->q) : &lm->one;
+}
+
+static void list_meta_clear(struct list_meta *lm)
+{
+    sc_objmeta_clear(&lm->one);
+    if (lm->quorum)
+        ec_qmeta_clear(&lm->q);
+    lm->quorum = 0;
+}
+
+/*
+ * Reads a key's versions for a listing.  A page of 1,000 keys must not read
+ * 1,000 x set_size metadata files: a listing needs only what every drive
+ * holds alike (ids, sizes, ETags, times, markers), so when the walk saw the
+ * key's metadata file on every online drive of its set (`copies`) and those
+ * are a read quorum, it reads the first online drive's copy only.  Otherwise
+ * (a drive that missed a PUT or a DELETE, too few drives), or when that copy
+ * is unreadable or damaged, it falls back to the quorum read (ec_meta_read),
+ * so such a drive neither hides nor resurrects a key.  What the fast path
+ * cannot see is a drive that holds an older version list of a key every drive
+ * has (it missed an overwrite while offline and was not healed yet): the
+ * listing may show that drive's older size/ETag until heal.
+ * Returns 0, CAIRN_E_NO_SUCH_KEY or an error.
+ */
+static int list_meta_read(struct ec_state *st, const char *bucket, const char *key,
+                          size_t copies, struct list_meta *lm)
+{
+    memset(lm, 0, sizeof(*lm));
+    char rel[EC_PATH];
+    int rc = ec_key_rel(bucket, key, rel, sizeof(rel));
+    if (rc)
+        return rc;
+    size_t n = strlen(rel);
+    if (n + sizeof("/" SC_OBJ_FILE) > sizeof(rel))
+        return CAIRN_E_KEY_TOO_LONG;
+    memcpy(rel + n, "/" SC_OBJ_FILE, sizeof("/" SC_OBJ_FILE));
+    size_t set = ec_set_of(st, bucket, key);
+    struct sc_drive **d = ec_set_drives(st, set);
+    size_t online = 0, first = st->set_size;
+    for (size_t i = 0; i < st->set_size; i++)
+        if (d[i]->online && online++ == 0)
+            first = i;
+    int fast = first < st->set_size && copies == online &&
+               online >= st->set_size - (size_t)st->parity;
+    if (fast) {
+        uint8_t *raw = NULL;
+        size_t len = 0;
+        const uint8_t *p;
+        size_t plen;
+        rc = sc_drive_read_all(d[first], rel, LIST_META_MAX, &raw, &len);
+        if (!rc && !sc_frame_unwrap(raw, len, &p, &plen) &&
+            !sc_objmeta_parse((const char *)p, plen, &lm->one)) {
+            free(raw);
+            return 0;
+        }
+        /* gone since the walk, unreadable or damaged here: ask the quorum */
+        free(raw);
+        sc_objmeta_clear(&lm->one);
+    }
+    pthread_rwlock_t *lk = sc_lock_for(&st->locks, bucket, key);
+    pthread_rwlock_rdlock(lk);
+    lm->quorum = 1;
+    rc = ec_meta_read(st, set, bucket, key, &lm->q);
+    pthread_rwlock_unlock(lk);
+    return rc;
+}
+
 static int emit_versions(struct ec_state *st, struct cairn_req *req, const struct cairn_list *l,
                          const char *key, const struct sc_objmeta *ag, int skip_through,
                          int *stop_r)
@@ -412,13 +491,9 @@ int ec_object_list(void *state, struct cairn_req *req, const struct cairn_list *
                 }
             }
         }
-        size_t set = ec_set_of(st, l->bucket, key);
-        pthread_rwlock_t *lk = sc_lock_for(&st->locks, l->bucket, key);
-        pthread_rwlock_rdlock(lk);
-        struct ec_qmeta q;
-        int r = ec_meta_read(st, set, l->bucket, key, &q);
-        pthread_rwlock_unlock(lk);
-        const struct sc_objmeta *ag = ec_qmeta_agreed(&q);
+        struct list_meta lm;
+        int r = list_meta_read(st, l->bucket, key, sc_walk_copies(w), &lm);
+        const struct sc_objmeta *ag = list_meta_versions(&lm);
         if (r == 0 && ag->n > 0 && (l->versions || !ag->v[0].delete_marker)) {
             if (cp) {
                 struct cairn_list_entry e;
@@ -451,7 +526,7 @@ int ec_object_list(void *state, struct cairn_req *req, const struct cairn_list *
         } else if (r && r != CAIRN_E_NO_SUCH_KEY) {
             rc = r;
         }
-        ec_qmeta_clear(&q);
+        list_meta_clear(&lm);
         free(cp);
     }
     sc_walk_free(w);

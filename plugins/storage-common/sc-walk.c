@@ -33,7 +33,7 @@ struct dirlist {
     char *rel;
     size_t n_mt;
     struct timespec *mt; /* per drive; tv_nsec = -1 when absent */
-    int has_obj;
+    size_t n_obj; /* drives holding the object file here */
     size_t n_segs, n_conts;
     struct child *segs;  /* sorted by dec */
     struct child *conts; /* continuation pieces, dec without the "%+" */
@@ -137,7 +137,7 @@ static int dirlist_build(struct sc_drive *const *drives, size_t n, const char *r
             const char *nm = names[j];
             char dec[SC_PIECE + 2];
             if (!strcmp(nm, SC_OBJ_FILE)) {
-                dl->has_obj = 1;
+                dl->n_obj++;
                 continue;
             }
             int cont = nm[0] == '%' && nm[1] == '+';
@@ -290,6 +290,7 @@ struct sc_walk {
     struct item **heap;
     size_t n, cap;
     char *cur; /* last key returned */
+    size_t cur_copies; /* drives holding cur's object file */
     int err;
 };
 
@@ -393,6 +394,19 @@ static int push_new(struct sc_walk *w, enum item_kind kind, char *sk, char *rel)
     return heap_push(w, it);
 }
 
+/* An object item for key `sk` whose file is on `copies` drives (kept in idx). */
+static int push_obj(struct sc_walk *w, const char *sk, size_t copies)
+{
+    struct item *it = calloc(1, sizeof(*it));
+    if (!it || !(it->sk = strdup(sk))) {
+        free(it);
+        return CAIRN_E_NOMEM;
+    }
+    it->kind = IT_OBJ;
+    it->idx = copies;
+    return heap_push(w, it);
+}
+
 /* Index of the first child whose name is >= s (strict: > s). */
 static size_t lower_bound(const struct dirlist *dl, const char *s, int strict)
 {
@@ -449,7 +463,7 @@ static int expand_node(struct sc_walk *w, struct item *it, int root)
     int rc = dirlist_get(w->cache, w->drives, w->n_drives, it->rel, &dl);
     if (rc || !dl)
         return rc;
-    if (!root && dl->has_obj && (rc = push_new(w, IT_OBJ, strdup(it->sk), NULL)))
+    if (!root && dl->n_obj && (rc = push_obj(w, it->sk, dl->n_obj)))
         goto out;
     for (size_t i = 0; i < dl->n_conts; i++)
         if ((rc = push_new(w, IT_NODE, concat3(it->sk, dl->conts[i].dec, ""),
@@ -627,6 +641,7 @@ int sc_walk_next(struct sc_walk *w, const char **key_r)
         if (it->kind == IT_OBJ) {
             free(w->cur);
             w->cur = it->sk;
+            w->cur_copies = it->idx;
             it->sk = NULL;
             item_free(w, it);
             *key_r = w->cur;
@@ -652,4 +667,9 @@ void sc_walk_free(struct sc_walk *w)
     free(w->skip);
     free(w->cur);
     free(w);
+}
+
+size_t sc_walk_copies(const struct sc_walk *w)
+{
+    return w->cur_copies;
 }

@@ -35,6 +35,12 @@ struct sc_walk *sc_walk_new(struct sc_dircache *cache, struct sc_drive *const *d
  * *key_r valid until the next call, 0 at the end, or a negative error. */
 int sc_walk_next(struct sc_walk *w, const char **key_r);
 
+/* How many drives hold the object file of the key sc_walk_next returned last
+ * (drives that were online when its directory was read).  A backend can trust
+ * one drive's copy of a key held by all its drives, and ask a quorum for the
+ * others (a drive that missed a PUT or a DELETE). */
+size_t sc_walk_copies(const struct sc_walk *w);
+
 /* Skips every key that starts with `prefix` from now on. */
 void sc_walk_skip(struct sc_walk *w, const char *prefix);
 
