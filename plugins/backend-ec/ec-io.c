@@ -183,8 +183,9 @@ struct src {
     int is_mem, bad;
 };
 
+/* `out` has SC_BLOCK_SUM writable bytes before it (see sc_block_read_inplace). */
 static int read_shard(struct ec_state *st, struct sc_drive *dr, struct src *sr, const char *path,
-                      uint64_t block, size_t full, uint8_t *out, size_t sl, uint8_t *scratch)
+                      uint64_t block, size_t full, uint8_t *out, size_t sl)
 {
     if (sr->bad)
         return -EIO;
@@ -196,7 +197,7 @@ static int read_shard(struct ec_state *st, struct sc_drive *dr, struct src *sr, 
     }
     if (sr->fh < 0)
         return sr->fh;
-    return sc_block_read(dr, sr->fh, block, full, out, sl, scratch);
+    return sc_block_read_inplace(dr, sr->fh, block, full, out, sl);
 }
 
 int ec_read_range(struct ec_state *st, struct cairn_req *req, size_t set, const char *bucket,
@@ -215,10 +216,14 @@ int ec_read_range(struct ec_state *st, struct cairn_req *req, size_t set, const 
         return rc;
     struct sc_drive **d = ec_set_drives(st, set);
     size_t full = ec_shard_len(v->codec, k, v->block_size);
-    uint8_t *buf = malloc((size_t)n * full + SC_BLOCK_SUM + full);
-    if (!buf)
+    /* Shards are read in place, side by side, so the data shards of a block
+     * are contiguous and go to the client with no copy; EC_HEADROOM bytes in
+     * front take the first shard's checksum and keep the stripe aligned. */
+    enum { EC_HEADROOM = 64 };
+    uint8_t *mem = NULL;
+    if (posix_memalign((void **)&mem, EC_HEADROOM, EC_HEADROOM + (size_t)n * full))
         return CAIRN_E_NOMEM;
-    uint8_t *scratch = buf + (size_t)n * full;
+    uint8_t *buf = mem + EC_HEADROOM;
     int is_inline = v->data_dir[0] == '\0';
     uint64_t pstart = 0, end = off + len;
     for (size_t p = 0; p < v->n_parts && !rc && pstart < end; p++) {
@@ -269,8 +274,7 @@ int ec_read_range(struct ec_state *st, struct cairn_req *req, size_t set, const 
                         break;
                     tried[s] = 1;
                     ec_fmt(path, sizeof(path), "%s%s", base, paths[s]);
-                    int r = read_shard(st, d[v->dist[s]], &srcs[s], path, b, full, ptr[s], sl,
-                                       scratch);
+                    int r = read_shard(st, d[v->dist[s]], &srcs[s], path, b, full, ptr[s], sl);
                     if (r == 0) {
                         present[s] = 1;
                         n_present++;
@@ -310,6 +314,6 @@ int ec_read_range(struct ec_state *st, struct cairn_req *req, size_t set, const 
                 d[v->dist[s]]->ops->close(d[v->dist[s]], srcs[s].fh);
         pstart = pend;
     }
-    free(buf);
+    free(mem);
     return rc;
 }

@@ -41,6 +41,21 @@ int sc_block_read(struct sc_drive *d, int fh, uint64_t block, size_t full_len, u
     return 0;
 }
 
+int sc_block_read_inplace(struct sc_drive *d, int fh, uint64_t block, size_t full_len,
+                          uint8_t *data, size_t len)
+{
+    uint8_t *hdr = data - SC_BLOCK_SUM, save[SC_BLOCK_SUM];
+    memcpy(save, hdr, SC_BLOCK_SUM);
+    ssize_t n = d->ops->pread(d, fh, hdr, SC_BLOCK_SUM + len, sc_block_offset(block, full_len));
+    uint64_t sum = sc_get_be64(hdr);
+    memcpy(hdr, save, SC_BLOCK_SUM);
+    if (n < 0)
+        return (int)n;
+    if ((size_t)n != SC_BLOCK_SUM + len || sum != sc_xxh64(data, len))
+        return -EBADMSG;
+    return 0;
+}
+
 int sc_block_read_mem(const uint8_t *mem, size_t mem_len, uint64_t block, size_t full_len,
                       uint8_t *data, size_t len)
 {

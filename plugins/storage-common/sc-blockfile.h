@@ -32,6 +32,14 @@ int sc_block_write(struct sc_drive *d, int fh, uint64_t block, size_t full_len,
 int sc_block_read(struct sc_drive *d, int fh, uint64_t block, size_t full_len, uint8_t *data,
                   size_t len, uint8_t *scratch);
 
+/* Same, without the scratch copy: the block is read straight to
+ * data - SC_BLOCK_SUM, so the SC_BLOCK_SUM bytes before `data` must be
+ * writable; their contents are saved and put back (they may hold the tail of
+ * a neighbouring shard).  Used by healthy GETs, where the copy out of a
+ * scratch buffer was one full pass over every byte served. */
+int sc_block_read_inplace(struct sc_drive *d, int fh, uint64_t block, size_t full_len,
+                          uint8_t *data, size_t len);
+
 /* Same, from an in-memory (inline) shard. */
 int sc_block_read_mem(const uint8_t *mem, size_t mem_len, uint64_t block, size_t full_len,
                       uint8_t *data, size_t len);
