@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -65,6 +66,14 @@ static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static void global_init(void)
 {
     evthread_use_pthreads();
+    /* Memory: requests use big, short-lived buffers (1 MiB body buffer, EC
+     * stripes of a few MiB, 256 KiB output chunks).  After the first one is
+     * freed glibc serves them from the calling thread's arena, and with one
+     * arena per worker (up to 8 per core) each worker keeps its own copy
+     * resident.  Two arenas share them between all threads.  (A fixed
+     * M_MMAP_THRESHOLD instead mmaps and faults in every buffer per request:
+     * measured GET 1 MiB c=16 36 MB/s with it against 60 MB/s without.) */
+    mallopt(M_ARENA_MAX, 2);
     /* Writes to a vanished peer must fail with EPIPE, not kill the process. */
     signal(SIGPIPE, SIG_IGN);
     /* IDs start at the current time in microseconds, so they sort roughly by

@@ -1,6 +1,8 @@
 /* worker-pool.c -- fixed worker threads draining a FIFO of intrusive jobs. */
+#include <malloc.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "worker-pool.h"
 
@@ -12,6 +14,12 @@ struct worker_pool {
     int stopping;
     int n_threads;
     pthread_t *threads;
+    /* The trimmer: once the pool has been idle for a second after running
+     * jobs, it hands the freed request buffers back to the kernel. */
+    pthread_cond_t trim_cond;
+    pthread_t trimmer;
+    int trimmer_started;
+    unsigned long jobs_run, jobs_at_trim;
 };
 
 static void *worker_main(void *arg)
@@ -34,6 +42,38 @@ static void *worker_main(void *arg)
         job->fn(job);
         pthread_mutex_lock(&pool->mu);
         pool->busy--;
+        pool->jobs_run++;
+    }
+    pthread_mutex_unlock(&pool->mu);
+    return NULL;
+}
+
+/* Requests use big short-lived buffers (EC stripes, body and output
+ * buffers, a few MiB each).  glibc keeps freed ones in its arenas, which makes
+ * the next request fast (no mmap and page faults: GET 1 MiB c=16 610 MB/s
+ * against 80 MB/s with a fixed mmap threshold) but left 150+ MiB resident
+ * after a burst of 64 concurrent GETs.  So the memory is kept while requests
+ * run and given back by malloc_trim() after a quiet second. */
+static void *trimmer_main(void *arg)
+{
+    struct worker_pool *pool = arg;
+    pthread_mutex_lock(&pool->mu);
+    while (!pool->stopping) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += 1;
+        unsigned long seen = pool->jobs_run;
+        pthread_cond_timedwait(&pool->trim_cond, &pool->mu, &ts);
+        if (pool->stopping)
+            break;
+        /* quiet: nothing ran during the last second, nothing runs now */
+        if (seen == pool->jobs_run && pool->jobs_run != pool->jobs_at_trim && !pool->busy &&
+            !pool->head) {
+            pool->jobs_at_trim = pool->jobs_run;
+            pthread_mutex_unlock(&pool->mu);
+            malloc_trim(0);
+            pthread_mutex_lock(&pool->mu);
+        }
     }
     pthread_mutex_unlock(&pool->mu);
     return NULL;
@@ -53,6 +93,9 @@ struct worker_pool *worker_pool_new(int n_threads)
     }
     pthread_mutex_init(&pool->mu, NULL);
     pthread_cond_init(&pool->cond, NULL);
+    pthread_cond_init(&pool->trim_cond, NULL);
+    /* without the trimmer the pool works, only keeps more memory */
+    pool->trimmer_started = pthread_create(&pool->trimmer, NULL, trimmer_main, pool) == 0;
     for (int i = 0; i < n_threads; i++) {
         if (pthread_create(&pool->threads[i], NULL, worker_main, pool) != 0)
             break;
@@ -102,11 +145,15 @@ void worker_pool_free(struct worker_pool *pool)
     pthread_mutex_lock(&pool->mu);
     pool->stopping = 1;
     pthread_cond_broadcast(&pool->cond);
+    pthread_cond_broadcast(&pool->trim_cond);
     pthread_mutex_unlock(&pool->mu);
     for (int i = 0; i < pool->n_threads; i++)
         pthread_join(pool->threads[i], NULL);
+    if (pool->trimmer_started)
+        pthread_join(pool->trimmer, NULL);
     pthread_mutex_destroy(&pool->mu);
     pthread_cond_destroy(&pool->cond);
+    pthread_cond_destroy(&pool->trim_cond);
     free(pool->threads);
     free(pool);
 }
