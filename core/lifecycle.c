@@ -877,6 +877,17 @@ int lifecycle_start(const struct loaded_plugin *backend, const struct cairn_serv
         pthread_mutex_unlock(&scanner.lock);
         return 0;
     }
+    /* The scanner needs these backend operations; a backend without them
+     * (a test double, a read-only layout) has nothing to expire. */
+    const struct cairn_backend_ops *ops = backend && backend->desc ? backend->desc->backend : NULL;
+    if (!ops || !ops->bucket_list || !ops->bucket_config_get || !ops->object_list ||
+        !ops->object_get || !ops->object_delete || !ops->mpu_list || !ops->mpu_abort) {
+        pthread_mutex_unlock(&scanner.lock);
+        if (sv)
+            sv->log(NULL, CAIRN_LOG_INFO, "lifecycle: the backend lacks the operations "
+                                          "lifecycle needs; scanner not started");
+        return 0;
+    }
     scanner.backend = backend;
     scanner.sv = sv;
     scanner.settings = *settings;
