@@ -663,6 +663,53 @@ static int get_decide(void *vctx, const struct cairn_object_info *info, uint64_t
     return 0;
 }
 
+/* Finds whether the latest version of a key (or the version asked for) is a
+ * delete marker, by listing the key's versions. */
+struct marker_probe {
+    const char *key;
+    const char *version; /* NULL: the latest */
+    int found;
+    char version_id[64];
+};
+
+static int marker_emit(void *vctx, const struct cairn_list_entry *e)
+{
+    struct marker_probe *p = vctx;
+    if (e->kind != CAIRN_LIST_OBJECT || strcmp(e->key, p->key) != 0)
+        return 1; /* past the key: versions of one key come together, newest first */
+    if (p->version && strcmp(e->info.version_id, p->version) != 0)
+        return 0;
+    p->found = e->info.is_delete_marker;
+    snprintf(p->version_id, sizeof p->version_id, "%s", e->info.version_id);
+    return 1;
+}
+
+/*
+ * The backend refused a GET or HEAD (NoSuchKey for the latest, MethodNotAllowed
+ * for a version) without showing us the version: when it is a delete marker,
+ * answer as S3 does, with x-amz-delete-marker and the marker's version id.
+ * Returns 1 when it answered.
+ */
+static int answer_delete_marker(struct s3_call *call, int err)
+{
+    if (!call->be->object_list || s3_bucket_versioning(call) == CAIRN_VERSIONING_OFF)
+        return 0;
+    struct marker_probe p = {.key = call->key, .version = request_version(call)};
+    struct cairn_list list = {
+        .bucket = call->bucket, .prefix = call->key, .delimiter = "", .after = "",
+        .after_version = "", .versions = 1, .emit = marker_emit, .ctx = &p,
+    };
+    if (call->be->object_list(call->be_state, &call->req, &list) < 0 || !p.found)
+        return 0;
+    struct cairn_kv *h = NULL;
+    size_t n = 0, cap = 0;
+    s3_headers_add(call, &h, &n, &cap, "x-amz-delete-marker", "true");
+    if (p.version_id[0])
+        s3_headers_add(call, &h, &n, &cap, "x-amz-version-id", s3_printf(call, "%s", p.version_id));
+    s3_error_headers(call, err, NULL, NULL, h, n);
+    return 1;
+}
+
 int s3_op_get_object(struct s3_call *call)
 {
     struct s3_get_ctx ctx = {.call = call, .is_head = call->op == S3_OP_HEAD_OBJECT};
@@ -680,6 +727,11 @@ int s3_op_get_object(struct s3_call *call)
         call->services->log(&call->req, CAIRN_LOG_WARN, "GET %s/%s failed mid-body: %s",
                             call->bucket, call->key, s3_error_name(rc));
         return 0;
+    }
+    if ((rc == CAIRN_E_NO_SUCH_KEY && !request_version(call)) ||
+        (rc == CAIRN_E_METHOD_NOT_ALLOWED && request_version(call))) {
+        if (answer_delete_marker(call, rc))
+            return 0;
     }
     if (rc < 0 && request_version(call) && rc == CAIRN_E_NO_SUCH_KEY)
         rc = CAIRN_E_NO_SUCH_VERSION;
