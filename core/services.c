@@ -39,6 +39,16 @@ static int svc_body_write(struct cairn_req *req, const void *buf, size_t len)
     return req->write(req, buf, len);
 }
 
+/* Until the output path can hold a caller's buffer, copy it and release at once. */
+static int svc_body_write_ref(struct cairn_req *req, const void *buf, size_t len,
+                              void (*release)(const void *buf, void *arg), void *arg)
+{
+    int rc = svc_body_write(req, buf, len);
+    if (release)
+        release(buf, arg);
+    return rc;
+}
+
 static int svc_set_trailer(struct cairn_req *req, const char *name, const char *value)
 {
     if (!req || !req->set_trailer)
@@ -89,6 +99,7 @@ static const struct cairn_services services = {
     .metric_add = metrics_add,
     .iam_lookup = iam_lookup,
     .req_set_trailer = svc_set_trailer,
+    .body_write_ref = svc_body_write_ref,
 };
 
 const struct cairn_services *core_services(void)

@@ -127,10 +127,13 @@ int main(void)
     }
 
     /* Refusals, each with its message. */
-    refuse(l, "wrong-major", CAIRN_PLUGIN_BACKEND, "wrong-major.la: ABI 2.0 but this core speaks 1.0",
-           "wrong major");
-    refuse(l, "newer-minor", CAIRN_PLUGIN_BACKEND, "newer-minor.la: ABI 1.1 but this core speaks 1.0",
-           "newer minor");
+    char want[128];
+    snprintf(want, sizeof(want), "wrong-major.la: ABI 2.%d but this core speaks 1.%d",
+             CAIRN_ABI_MINOR, CAIRN_ABI_MINOR);
+    refuse(l, "wrong-major", CAIRN_PLUGIN_BACKEND, want, "wrong major");
+    snprintf(want, sizeof(want), "newer-minor.la: ABI 1.%d but this core speaks 1.%d",
+             CAIRN_ABI_MINOR + 1, CAIRN_ABI_MINOR);
+    refuse(l, "newer-minor", CAIRN_PLUGIN_BACKEND, want, "newer minor");
     refuse(l, "no-symbol", CAIRN_PLUGIN_BACKEND, "no-symbol.la: no 'cairn_plugin' symbol",
            "missing symbol");
     refuse(l, "good-policy", CAIRN_PLUGIN_BACKEND,

@@ -13,6 +13,8 @@
  * calls a method only when the table is big enough to hold it.
  *
  *   1.0  first version: backend, auth and policy kinds.
+ *   1.1  services->body_write_ref (response bytes handed over without a copy);
+ *        auth ops->authenticate_form (browser POST uploads).
  *
  * Ownership, for every call in this file unless its comment says otherwise:
  *   - pointer inputs are borrowed for the duration of the call only;
@@ -40,7 +42,12 @@ extern "C" {
 #endif
 
 #define CAIRN_ABI_MAJOR 1
-#define CAIRN_ABI_MINOR 0
+#define CAIRN_ABI_MINOR 1
+
+/* 1 when the size-prefixed table `t` is big enough to hold `member` (which a
+ * newer minor appended): check before calling or reading such a member. */
+#define CAIRN_TABLE_HAS(t, member) \
+    ((t)->size >= offsetof(__typeof__(*(t)), member) + sizeof((t)->member))
 
 /* ------------------------------------------------------------------------ */
 /* Errors                                                                    */
@@ -272,6 +279,18 @@ struct cairn_services {
      * trailers reports x-amz-checksum-* this way).  Copied.
      */
     int (*req_set_trailer)(struct cairn_req *req, const char *name, const char *value);
+
+    /* ---- 1.1 ---- */
+
+    /*
+     * Response body by reference: like body_write, but the core keeps `buf`
+     * instead of copying it, and calls release(buf, arg) exactly once (from
+     * any thread, possibly before this returns) when it no longer needs the
+     * bytes: after they were sent, or when the client went away.  Returns as
+     * body_write does.  The buffer must not change until it is released.
+     */
+    int (*body_write_ref)(struct cairn_req *req, const void *buf, size_t len,
+                          void (*release)(const void *buf, void *arg), void *arg);
 };
 
 /* ------------------------------------------------------------------------ */
@@ -553,6 +572,24 @@ struct cairn_auth_ops {
     int (*authenticate)(void *state, struct cairn_req *req, const struct cairn_http_request *http,
                         struct cairn_identity *id_r, struct cairn_body_decoder **decoder_r,
                         const char **detail_r);
+
+    /* ---- 1.1 ---- */
+
+    /*
+     * Identify the signer of a browser POST upload (multipart/form-data to a
+     * bucket).  `fields` are the form's fields before the file, names
+     * lower-cased (e.g. "policy" (base64 of the policy document),
+     * "x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-signature",
+     * or SigV2's "awsaccesskeyid" and "signature").  The plugin checks the
+     * signature over the policy field; the core checks the policy document's
+     * expiration and conditions.  CAIRN_DECLINED when the fields do not use
+     * this plugin's scheme (no plugin accepting -> anonymous); 0 with *id_r
+     * filled; or a negative error.  `detail_r` as for authenticate.  May be
+     * NULL (a 1.0 plugin, or one without form support).
+     */
+    int (*authenticate_form)(void *state, struct cairn_req *req, size_t n_fields,
+                             const struct cairn_kv *fields, struct cairn_identity *id_r,
+                             const char **detail_r);
 };
 
 /* ---- policy ------------------------------------------------------------ */
