@@ -16,6 +16,7 @@
 #include "sc-drive.h"
 #include "sc-lock.h"
 #include "sc-objmeta.h"
+#include "sc-parallel.h"
 #include "sc-walk.h"
 
 #define EC_MAX_SET 16
@@ -51,9 +52,6 @@ struct ec_state {
  * through the sizes they pass (returns what vsnprintf returns). */
 int ec_fmt(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* Runs fn(ctx, i) for every i in [0, n) at the same time, one thread each
- * (in the caller's thread when a thread cannot be made), and waits for all. */
-void ec_parallel(int n, void (*fn)(void *ctx, int i), void *ctx);
 
 /* The drives of set `s` (set_size of them). */
 static inline struct sc_drive **ec_set_drives(struct ec_state *st, size_t s)

@@ -206,7 +206,7 @@ int ec_meta_commit(struct ec_state *st, size_t set, const char *bucket, const ch
     struct commit_job job = {st, ec_set_drives(st, set), bucket, key, rel, brel, q, mutate, ctx,
                              {0}};
     /* drives are independent: write them at the same time (fsync latency) */
-    ec_parallel(q->n, commit_one, &job);
+    sc_parallel(q->n, commit_one, &job);
     int n_ok = 0;
     for (int pos = 0; pos < q->n; pos++)
         n_ok += job.wrote[pos];

@@ -164,7 +164,7 @@ int ec_write_body(struct ec_state *st, struct cairn_req *req, size_t set, const 
     }
     int n_ok = 0;
     struct sync_job sj = {st, d, w, fh, rc == 0 && st->sync};
-    ec_parallel(n, sync_one, &sj);
+    sc_parallel(n, sync_one, &sj);
     for (int s = 0; s < n; s++)
         n_ok += w->ok[s];
     if (!rc && n_ok < wq)
