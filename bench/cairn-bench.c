@@ -15,7 +15,10 @@
  * 30% put, 15% head, 10% delete over a shared key space).  GET, HEAD and mixed
  * first PUT --objects objects.  --anonymous sends unsigned requests (a bucket
  * policy or a plain web server such as nginx must allow them); --no-bucket
- * skips creating the bucket (for nginx).
+ * skips creating the bucket (for nginx).  --public-read sets up the bucket and
+ * objects signed, gives the bucket a policy that lets anyone s3:GetObject, and
+ * then runs the load anonymously (issue 9's GET setup).  --reuse skips all set-up
+ * (the bucket and objects of an earlier run are read again, e.g. under a profiler).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -52,7 +55,7 @@ struct options {
     double duration;
     long count;
     long objects;
-    int anonymous, signed_payload, json, no_bucket, quiet;
+    int anonymous, signed_payload, json, no_bucket, quiet, public_read, reuse;
 };
 
 static struct options opt;
@@ -534,7 +537,8 @@ static void usage(void)
             "usage: cairn-bench --endpoint http://HOST:PORT [--op put|get|head|delete|list|multipart|mixed]\n"
             "       [--size 4KiB] [--part-size 5MiB] [--concurrency 16] [--duration 10 | --count N]\n"
             "       [--objects N] [--bucket NAME] [--prefix P] [--access-key K --secret-key S]\n"
-            "       [--region us-east-1] [--anonymous] [--signed-payload] [--no-bucket] [--json] [--quiet]\n"
+            "       [--region us-east-1] [--anonymous] [--public-read] [--reuse] [--signed-payload] [--no-bucket]\n"
+            "       [--json] [--quiet]\n"
             "Credentials default to $AWS_ACCESS_KEY_ID / $AWS_SECRET_ACCESS_KEY.\n");
     exit(2);
 }
@@ -560,6 +564,7 @@ int main(int argc, char **argv)
         {"prefix", 1, 0, 'p'}, {"access-key", 1, 0, 'a'}, {"secret-key", 1, 0, 'k'},
         {"region", 1, 0, 'r'}, {"anonymous", 0, 0, 'A'}, {"signed-payload", 0, 0, 'S'},
         {"no-bucket", 0, 0, 'B'}, {"json", 0, 0, 'j'}, {"quiet", 0, 0, 'q'},
+        {"public-read", 0, 0, 'R'}, {"reuse", 0, 0, 'U'},
         {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -588,6 +593,8 @@ int main(int argc, char **argv)
         case 'k': snprintf(opt.secret_key, sizeof opt.secret_key, "%s", optarg); break;
         case 'r': snprintf(opt.region, sizeof opt.region, "%s", optarg); break;
         case 'A': opt.anonymous = 1; break;
+        case 'R': opt.public_read = 1; break;
+        case 'U': opt.reuse = opt.no_bucket = 1; break;
         case 'S': opt.signed_payload = 1; break;
         case 'B': opt.no_bucket = 1; break;
         case 'j': opt.json = 1; break;
@@ -636,7 +643,7 @@ int main(int argc, char **argv)
         if (st != 200 && st != 409)
             die("cannot create bucket %s (HTTP %d)", opt.bucket, st);
     }
-    if (opt.objects > 0 && opt.op != OP_PUT && opt.op != OP_DELETE) {
+    if (opt.objects > 0 && opt.op != OP_PUT && opt.op != OP_DELETE && !opt.reuse) {
         for (long i = 0; i < opt.objects; i++) {
             int st = one_put(&ws[0], i);
             if (st != 200 && st != 201 && st != 204)
@@ -645,6 +652,24 @@ int main(int argc, char **argv)
         ws[0].st.ops = ws[0].st.errors = 0;
         ws[0].st.bytes = 0;
         ws[0].st.nlat = 0;
+    }
+    if (opt.public_read && opt.reuse) {
+        opt.anonymous = 1;
+    } else if (opt.public_read) {
+        char path[128], policy[512];
+        snprintf(path, sizeof path, "/%s", opt.bucket);
+        int n = snprintf(policy, sizeof policy,
+                         "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
+                         "\"Principal\":\"*\",\"Action\":[\"s3:GetObject\"],"
+                         "\"Resource\":[\"arn:aws:s3:::%s/*\"]}]}", opt.bucket);
+        int saved = opt.signed_payload;
+        opt.signed_payload = 0; /* payload_sha256 is the object's, not the policy's */
+        int st = do_request(&ws[0], "PUT", path, "policy=", policy, (size_t)n, NULL, NULL, NULL,
+                            NULL);
+        opt.signed_payload = saved;
+        if (st != 200 && st != 204)
+            die("cannot set the public-read policy on %s (HTTP %d)", opt.bucket, st);
+        opt.anonymous = 1; /* the load itself is unsigned */
     }
     if (opt.op == OP_DELETE && opt.count <= 0)
         die("--op delete needs --count (it deletes obj-0..count-1, which must exist)");

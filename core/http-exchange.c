@@ -213,6 +213,72 @@ int http_exchange_respond(struct http_exchange *ex, int status, const struct cai
     return 0;
 }
 
+/* Waits (mu held) while the output queue is over its high-water mark. */
+static void wait_for_room(struct http_exchange *ex)
+{
+    while (!ex->gone && evbuffer_get_length(ex->out) + ex->io_out_len > HTTP_OUT_HIGH)
+        pthread_cond_wait(&ex->cond, &ex->mu);
+}
+
+/* What the caller of http_exchange_write_ref gets back when libevent lets go
+ * of a reference. */
+struct out_ref {
+    void (*release)(const void *buf, void *arg);
+    void *arg;
+};
+
+static void out_ref_cleanup(const void *data, size_t len, void *extra)
+{
+    struct out_ref *r = extra;
+    (void)len;
+    r->release(data, r->arg);
+    free(r);
+}
+
+int http_exchange_write_ref(struct http_exchange *ex, const void *buf, size_t len,
+                            void (*release)(const void *buf, void *arg), void *arg)
+{
+    if (!release)
+        return http_exchange_write(ex, buf, len);
+    if (!ex->responded || ex->no_body || len == 0) {
+        int rc = ex->responded ? 0 : CAIRN_E_INTERNAL;
+        release(buf, arg);
+        return rc;
+    }
+    struct out_ref *r = malloc(sizeof(*r));
+    if (!r) {
+        int rc = http_exchange_write(ex, buf, len); /* copying needs no bookkeeping */
+        release(buf, arg);
+        return rc;
+    }
+    r->release = release;
+    r->arg = arg;
+    int rc = 0;
+    pthread_mutex_lock(&ex->mu);
+    wait_for_room(ex);
+    if (ex->gone)
+        rc = CAIRN_E_CLIENT_GONE;
+    else if (ex->resp_len >= 0 && len > (uint64_t)ex->resp_len - ex->resp_written)
+        rc = CAIRN_E_INTERNAL; /* more than the announced Content-Length */
+    if (rc == 0 && ex->chunked_out)
+        evbuffer_add_printf(ex->out, "%zx\r\n", len);
+    if (rc == 0 && evbuffer_add_reference(ex->out, buf, len, out_ref_cleanup, r) != 0)
+        rc = CAIRN_E_NOMEM;
+    if (rc == 0) {
+        if (ex->chunked_out)
+            evbuffer_add(ex->out, "\r\n", 2);
+        ex->resp_written += len;
+    }
+    pthread_mutex_unlock(&ex->mu);
+    if (rc != 0) {
+        free(r);
+        release(buf, arg);
+        return rc;
+    }
+    http_conn_notify(ex->conn, 0);
+    return 0;
+}
+
 int http_exchange_write(struct http_exchange *ex, const void *buf, size_t len)
 {
     if (!ex->responded)
@@ -223,8 +289,7 @@ int http_exchange_write(struct http_exchange *ex, const void *buf, size_t len)
     int rc = 0;
     pthread_mutex_lock(&ex->mu);
     while (len > 0) {
-        while (!ex->gone && evbuffer_get_length(ex->out) + ex->io_out_len > HTTP_OUT_HIGH)
-            pthread_cond_wait(&ex->cond, &ex->mu);
+        wait_for_room(ex);
         if (ex->gone) {
             rc = CAIRN_E_CLIENT_GONE;
             break;

@@ -69,6 +69,17 @@ int http_exchange_respond(struct http_exchange *ex, int status, const struct cai
  * Returns 0 or CAIRN_E_CLIENT_GONE. */
 int http_exchange_write(struct http_exchange *ex, const void *buf, size_t len);
 
+/*
+ * Writes response body bytes by reference: `buf` is queued for the socket
+ * without a copy and release(buf, arg) is called exactly once when the bytes
+ * were sent or dropped (on the I/O thread, or on this one when the write
+ * fails or no body is sent).  Blocks first while the output queue is full, so
+ * at most about 1 MiB plus one buffer is queued per exchange.
+ * Returns as http_exchange_write.
+ */
+int http_exchange_write_ref(struct http_exchange *ex, const void *buf, size_t len,
+                            void (*release)(const void *buf, void *arg), void *arg);
+
 /* True when http_exchange_respond was already called. */
 int http_exchange_responded(struct http_exchange *ex);
 

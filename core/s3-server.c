@@ -9,18 +9,55 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "body-ref.h"
+#include "bucket-cache.h"
 #include "s3-internal.h"
 #include "s3-placement.h"
 #include "s3-router.h"
 
 #define S3_MAX_KEY_BYTES 1024
+#define S3_MAX_CACHED_BACKENDS 8
 
 /* The server plus what only this file and s3-placement.c need (struct
  * s3_server itself is shared by every s3-*.c file). */
 struct s3_server_full {
     struct s3_server base; /* first: a struct s3_server * points here */
     struct s3_placement_cache *placement;
+    /* A bucket cache in front of each loaded backend (by backend state);
+     * a backend without one (out of memory) is used directly. */
+    struct bucket_cache *bucket_caches[S3_MAX_CACHED_BACKENDS];
+    void *cached_states[S3_MAX_CACHED_BACKENDS];
+    size_t n_bucket_caches;
 };
+
+/* Puts a bucket cache in front of `p` unless it has one already. */
+static void add_bucket_cache(struct s3_server_full *full, const struct loaded_plugin *p)
+{
+    for (size_t i = 0; i < full->n_bucket_caches; i++)
+        if (full->cached_states[i] == p->state)
+            return;
+    if (full->n_bucket_caches == S3_MAX_CACHED_BACKENDS)
+        return;
+    struct bucket_cache *bc = bucket_cache_new(p->desc->backend, p->state, BUCKET_CACHE_TTL_MS,
+                                               BUCKET_CACHE_MAX_BUCKETS);
+    if (!bc)
+        return;
+    full->bucket_caches[full->n_bucket_caches] = bc;
+    full->cached_states[full->n_bucket_caches++] = p->state;
+}
+
+/* Points the call's backend table at the bucket cache of its backend, if any
+ * (again after placement chose the bucket's backend). */
+static void use_bucket_cache(struct s3_call *call)
+{
+    const struct s3_server_full *full = (const struct s3_server_full *)call->s3;
+    for (size_t i = 0; i < full->n_bucket_caches; i++)
+        if (full->cached_states[i] == call->be_state &&
+            bucket_cache_backend(full->bucket_caches[i]) == call->be) {
+            call->be = bucket_cache_ops(full->bucket_caches[i]);
+            return;
+        }
+}
 
 struct s3_server *s3_server_new(const struct s3_settings *settings,
                                 const struct s3_plugins *plugins,
@@ -43,6 +80,9 @@ struct s3_server *s3_server_new(const struct s3_settings *settings,
     s3->settings = settings;
     s3->plugins = plugins;
     s3->services = services;
+    add_bucket_cache(full, plugins->backend);
+    for (size_t i = 0; i < plugins->n_backends; i++)
+        add_bucket_cache(full, plugins->backends[i]);
     return s3;
 }
 
@@ -57,6 +97,8 @@ void s3_server_free(struct s3_server *s3)
         return;
     struct s3_server_full *full = (struct s3_server_full *)s3;
     s3_placement_cache_free(full->placement);
+    for (size_t i = 0; i < full->n_bucket_caches; i++)
+        bucket_cache_free(full->bucket_caches[i]);
     free(full);
 }
 
@@ -75,6 +117,27 @@ int s3_req_write(struct cairn_req *req, const void *buf, size_t len)
     if (!ext || !ext->call->ex)
         return CAIRN_E_CLIENT_GONE;
     int rc = http_exchange_write(ext->call->ex, buf, len);
+    if (rc == 0)
+        ext->bytes_out += len;
+    return rc;
+}
+
+int s3_req_write_ref(struct cairn_req *req, const void *buf, size_t len,
+                     void (*release)(const void *buf, void *arg), void *arg)
+{
+    if (!req || !req->write) {
+        if (release)
+            release(buf, arg);
+        return CAIRN_E_INTERNAL;
+    }
+    struct s3_call_ext *ext = req->owner;
+    if (req->write != s3_req_write || !ext || !ext->call->ex) {
+        int rc = req->write(req, buf, len);
+        if (release)
+            release(buf, arg);
+        return rc;
+    }
+    int rc = http_exchange_write_ref(ext->call->ex, buf, len, release, arg);
     if (rc == 0)
         ext->bytes_out += len;
     return rc;
@@ -240,6 +303,7 @@ static int s3_serve(struct s3_call *call)
     rc = s3_placement_route(call);
     if (rc < 0)
         return rc;
+    use_bucket_cache(call);
 
     rc = s3_authorize(call);
     if (rc < 0)
@@ -277,6 +341,7 @@ void s3_server_handle(struct http_exchange *ex, void *arg)
     call->backend = s3->plugins->backend;
     call->be = call->backend->desc->backend;
     call->be_state = call->backend->state;
+    use_bucket_cache(call);
 
     int rc = s3_serve(call);
     if (rc < 0 && !http_exchange_responded(ex))

@@ -4,6 +4,7 @@
 #include <openssl/rand.h>
 
 #include "arena.h"
+#include "body-ref.h"
 #include "checksum.h"
 #include "iam-store.h"
 #include "metrics.h"
@@ -39,14 +40,11 @@ static int svc_body_write(struct cairn_req *req, const void *buf, size_t len)
     return req->write(req, buf, len);
 }
 
-/* Until the output path can hold a caller's buffer, copy it and release at once. */
+/* Straight to the socket when the request answers a client (see body-ref.h). */
 static int svc_body_write_ref(struct cairn_req *req, const void *buf, size_t len,
                               void (*release)(const void *buf, void *arg), void *arg)
 {
-    int rc = svc_body_write(req, buf, len);
-    if (release)
-        release(buf, arg);
-    return rc;
+    return s3_req_write_ref(req, buf, len, release, arg);
 }
 
 static int svc_set_trailer(struct cairn_req *req, const char *name, const char *value)

@@ -1,15 +1,159 @@
 /*
  * ec-read.c -- reading a byte range of an erasure-coded object back,
  * verifying every block and reconstructing what fails.
+ *
+ * Each block is read into a stripe buffer whose data shards lie side by side,
+ * and the served bytes go to the socket from that buffer by reference
+ * (services->body_write_ref): no copy of the object's bytes in the server.
+ * A request keeps at most EC_STRIPES_IN_FLIGHT stripe buffers; the core's
+ * output queue applies backpressure before each is handed over, and a buffer
+ * comes back for the next block once its bytes were sent.
  */
 #include "ec-internal.h"
 #include "sc-blockfile.h"
 #include "sc-util.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Stripe buffers one read may have at once (one being filled, the rest
+ * queued for the socket). */
+#define EC_STRIPES_IN_FLIGHT 3
+/* Shorter pieces are copied: a reference costs more than a small copy. */
+#define EC_REF_MIN_BYTES (64 * 1024)
+/* Bytes in front of a stripe: the first shard's checksum lands there and the
+ * stripe stays aligned (see sc_block_read_inplace). */
+#define EC_HEADROOM 64
+
+struct stripe_pool;
+
+struct stripe {
+    struct stripe_pool *pool;
+    uint8_t *mem; /* EC_HEADROOM + size bytes */
+};
+
+/* The stripe buffers of one read.  Freed by whichever of the reader and
+ * the core's last release comes last. */
+struct stripe_pool {
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    size_t size;
+    struct stripe stripes[EC_STRIPES_IN_FLIGHT];
+    int is_free[EC_STRIPES_IN_FLIGHT];
+    int n_alloc;     /* stripes[0, n_alloc) have memory */
+    int reader_done; /* the reader will take no more stripes */
+};
+
+static struct stripe_pool *pool_new(size_t size)
+{
+    struct stripe_pool *p = calloc(1, sizeof(*p));
+    if (!p)
+        return NULL;
+    if (pthread_mutex_init(&p->mu, NULL) != 0) {
+        free(p);
+        return NULL;
+    }
+    if (pthread_cond_init(&p->cond, NULL) != 0) {
+        pthread_mutex_destroy(&p->mu);
+        free(p);
+        return NULL;
+    }
+    p->size = size;
+    return p;
+}
+
+static void pool_destroy(struct stripe_pool *p)
+{
+    for (int i = 0; i < p->n_alloc; i++)
+        free(p->stripes[i].mem);
+    pthread_cond_destroy(&p->cond);
+    pthread_mutex_destroy(&p->mu);
+    free(p);
+}
+
+/* All stripes back and the reader gone (mu held). */
+static int pool_idle(const struct stripe_pool *p)
+{
+    for (int i = 0; i < p->n_alloc; i++)
+        if (!p->is_free[i])
+            return 0;
+    return p->reader_done;
+}
+
+/* A free stripe, waiting while all are queued for the socket; NULL when out
+ * of memory. */
+static struct stripe *pool_take(struct stripe_pool *p)
+{
+    struct stripe *s = NULL;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        for (int i = 0; i < p->n_alloc && !s; i++)
+            if (p->is_free[i]) {
+                p->is_free[i] = 0;
+                s = &p->stripes[i];
+            }
+        if (s || p->n_alloc < EC_STRIPES_IN_FLIGHT)
+            break;
+        pthread_cond_wait(&p->cond, &p->mu);
+    }
+    if (!s) {
+        struct stripe *n = &p->stripes[p->n_alloc];
+        if (posix_memalign((void **)&n->mem, EC_HEADROOM, EC_HEADROOM + p->size) == 0) {
+            n->pool = p;
+            p->is_free[p->n_alloc++] = 0;
+            s = n;
+        }
+    }
+    pthread_mutex_unlock(&p->mu);
+    return s;
+}
+
+/* Gives a stripe back (the reader, or the core through body_write_ref). */
+static void pool_put(struct stripe *s)
+{
+    struct stripe_pool *p = s->pool;
+    pthread_mutex_lock(&p->mu);
+    p->is_free[s - p->stripes] = 1;
+    int idle = pool_idle(p);
+    pthread_cond_signal(&p->cond);
+    pthread_mutex_unlock(&p->mu);
+    if (idle)
+        pool_destroy(p);
+}
+
+static void stripe_release(const void *buf, void *arg)
+{
+    (void)buf;
+    pool_put(arg);
+}
+
+/* The reader is done; the pool goes when its last stripe comes back. */
+static void pool_finish(struct stripe_pool *p)
+{
+    pthread_mutex_lock(&p->mu);
+    p->reader_done = 1;
+    int idle = pool_idle(p);
+    pthread_mutex_unlock(&p->mu);
+    if (idle)
+        pool_destroy(p);
+}
+
+/* Sends bytes of stripe `s`: by reference when worth it, else copied (the
+ * stripe then stays with the reader).  Returns body_write's result; `*kept_r`
+ * says whether the reader still owns the stripe. */
+static int send_stripe(struct ec_state *st, struct cairn_req *req, struct stripe *s,
+                       const uint8_t *at, size_t len, int *kept_r)
+{
+    const struct cairn_services *sv = st->sv;
+    *kept_r = 1;
+    if (len < EC_REF_MIN_BYTES || !CAIRN_TABLE_HAS(sv, body_write_ref) || !sv->body_write_ref)
+        return sv->body_write(req, at, len);
+    *kept_r = 0;
+    return sv->body_write_ref(req, at, len, stripe_release, s);
+}
 
 /* One shard's source while reading a part. */
 struct src {
@@ -53,13 +197,11 @@ int ec_read_range(struct ec_state *st, struct cairn_req *req, size_t set, const 
     struct sc_drive **d = ec_set_drives(st, set);
     size_t full = ec_shard_len(v->codec, k, v->block_size);
     /* Shards are read in place, side by side, so the data shards of a block
-     * are contiguous and go to the client with no copy; EC_HEADROOM bytes in
-     * front take the first shard's checksum and keep the stripe aligned. */
-    enum { EC_HEADROOM = 64 };
-    uint8_t *mem = NULL;
-    if (posix_memalign((void **)&mem, EC_HEADROOM, EC_HEADROOM + (size_t)n * full))
+     * are contiguous and go to the client with no copy. */
+    struct stripe_pool *pool = pool_new((size_t)n * full);
+    if (!pool)
         return CAIRN_E_NOMEM;
-    uint8_t *buf = mem + EC_HEADROOM;
+    struct stripe *cur = NULL; /* the stripe being filled, when the reader holds one */
     int is_inline = v->data_dir[0] == '\0';
     uint64_t pstart = 0, end = off + len;
     for (size_t p = 0; p < v->n_parts && !rc && pstart < end; p++) {
@@ -98,6 +240,11 @@ int ec_read_range(struct ec_state *st, struct cairn_req *req, size_t set, const 
             uint64_t lo = off > bstart ? off - bstart : 0;
             uint64_t hi = end < bstart + dlen ? end - bstart : dlen;
             int present[SC_MAX_SHARDS] = {0}, tried[SC_MAX_SHARDS] = {0}, n_present = 0;
+            if (!cur && !(cur = pool_take(pool))) {
+                rc = CAIRN_E_NOMEM;
+                break;
+            }
+            uint8_t *buf = cur->mem + EC_HEADROOM;
             uint8_t *ptr[SC_MAX_SHARDS];
             for (int s = 0; s < n; s++)
                 ptr[s] = buf + (size_t)s * sl;
@@ -143,13 +290,18 @@ int ec_read_range(struct ec_state *st, struct cairn_req *req, size_t set, const 
                 if (rc)
                     break;
             }
-            rc = st->sv->body_write(req, buf + lo, (size_t)(hi - lo));
+            int kept;
+            rc = send_stripe(st, req, cur, buf + lo, (size_t)(hi - lo), &kept);
+            if (!kept)
+                cur = NULL; /* the core releases it to the pool */
         }
         for (int s = 0; s < n; s++)
             if (srcs[s].fh >= 0)
                 d[v->dist[s]]->ops->close(d[v->dist[s]], srcs[s].fh);
         pstart = pend;
     }
-    free(mem);
+    if (cur)
+        pool_put(cur);
+    pool_finish(pool);
     return rc;
 }
