@@ -302,7 +302,11 @@ enum s3_op s3_route(const char *method, const char *bucket, const char *key,
         if (post) {
             if (HAS("delete"))
                 return S3_OP_DELETE_OBJECTS;
-            return S3_OP_UNKNOWN; /* browser POST uploads are not implemented */
+            /* A browser upload (multipart/form-data; s3-post-object.c checks the
+             * content type and answers S3's errors for anything else). */
+            if (n_params == 0 || (n_params == 1 && HAS("x-id")))
+                return S3_OP_POST_OBJECT;
+            return S3_OP_UNKNOWN;
         }
         return S3_OP_UNKNOWN;
     }

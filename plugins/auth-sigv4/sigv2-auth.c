@@ -146,12 +146,29 @@ static char *v2_string_to_sign(const struct sigv4_plugin *pl, struct sigv4_ctx *
     return b.failed ? NULL : b.data;
 }
 
-/* Looks the key up, signs and compares; fills *id_r on success. */
-static int v2_verify(const struct sigv4_plugin *pl, struct sigv4_ctx *cx,
-                     const struct cairn_http_request *http, const char *access_key,
-                     const char *signature, const char *date_line,
-                     const struct sigv4_param *params, int n_params, enum cairn_auth_type type,
-                     struct cairn_identity *id_r, const char **detail_r)
+int sigv2_sign(const char *secret, const char *data, size_t len, char out[29])
+{
+    uint8_t mac[EVP_MAX_MD_SIZE];
+    unsigned int mac_len = 0;
+    uint8_t *ok = HMAC(EVP_sha1(), secret, (int)strlen(secret), (const uint8_t *)data, len, mac,
+                       &mac_len);
+    if (!ok || mac_len != 20)
+        return CAIRN_E_INTERNAL;
+    sigv4_base64(mac, 20, out);
+    sigv4_secure_zero(mac, sizeof(mac));
+    return 0;
+}
+
+int sigv2_disabled(struct sigv4_ctx *cx)
+{
+    cx->sv->log(cx->req, CAIRN_LOG_DEBUG,
+                "sigv2: refused, SigV2 is turned off (sigv2 = 0); sign with AWS4-HMAC-SHA256");
+    return CAIRN_E_INVALID_REQUEST;
+}
+
+int sigv2_check(struct sigv4_ctx *cx, const char *access_key, const char *string_to_sign,
+                const char *signature, enum cairn_auth_type type, struct cairn_identity *id_r,
+                const char **detail_r)
 {
     char secret[SIGV4_SECRET_CAP];
     int rc = sigv4_lookup(cx, access_key, type, 2, id_r, secret);
@@ -159,35 +176,31 @@ static int v2_verify(const struct sigv4_plugin *pl, struct sigv4_ctx *cx,
         *detail_r = sigv4_key_detail(cx, access_key);
     if (rc < 0)
         return rc;
-    char *sts = v2_string_to_sign(pl, cx, http, date_line, params, n_params);
-    if (!sts) {
-        sigv4_secure_zero(secret, sizeof(secret));
-        return CAIRN_E_NOMEM;
-    }
-    uint8_t mac[EVP_MAX_MD_SIZE];
-    unsigned int mac_len = 0;
-    uint8_t *ok = HMAC(EVP_sha1(), secret, (int)strlen(secret), (const uint8_t *)sts,
-                       strlen(sts), mac, &mac_len);
-    sigv4_secure_zero(secret, sizeof(secret));
-    if (!ok || mac_len != 20)
-        return CAIRN_E_INTERNAL;
     char expected[29];
-    sigv4_base64(mac, 20, expected);
+    rc = sigv2_sign(secret, string_to_sign, strlen(string_to_sign), expected);
+    sigv4_secure_zero(secret, sizeof(secret));
+    if (rc < 0)
+        return rc;
     if (strlen(signature) != 28 || !sigv4_equal_ct(expected, signature, 28)) {
         cx->sv->log(cx->req, CAIRN_LOG_DEBUG, "sigv2: signature mismatch for access key %s",
                     access_key);
-        *detail_r = sigv4_mismatch_detail(cx, access_key, sts, signature, NULL);
+        *detail_r = sigv4_mismatch_detail(cx, access_key, string_to_sign, signature, NULL);
         return CAIRN_E_SIGNATURE_MISMATCH;
     }
     return 0;
 }
 
-/* SigV2 turned off: S3 answers this for SigV2 in SigV4-only regions. */
-static int v2_disabled(struct sigv4_ctx *cx)
+/* Builds the request's string to sign and checks the signature over it. */
+static int v2_verify(const struct sigv4_plugin *pl, struct sigv4_ctx *cx,
+                     const struct cairn_http_request *http, const char *access_key,
+                     const char *signature, const char *date_line,
+                     const struct sigv4_param *params, int n_params, enum cairn_auth_type type,
+                     struct cairn_identity *id_r, const char **detail_r)
 {
-    cx->sv->log(cx->req, CAIRN_LOG_DEBUG,
-                "sigv2: refused, SigV2 is turned off (sigv2 = 0); sign with AWS4-HMAC-SHA256");
-    return CAIRN_E_INVALID_REQUEST;
+    char *sts = v2_string_to_sign(pl, cx, http, date_line, params, n_params);
+    if (!sts)
+        return CAIRN_E_NOMEM;
+    return sigv2_check(cx, access_key, sts, signature, type, id_r, detail_r);
 }
 
 int sigv2_auth_header(const struct sigv4_plugin *pl, struct sigv4_ctx *cx,
@@ -196,7 +209,7 @@ int sigv2_auth_header(const struct sigv4_plugin *pl, struct sigv4_ctx *cx,
                       struct cairn_identity *id_r, const char **detail_r)
 {
     if (!pl->sigv2_enabled)
-        return v2_disabled(cx);
+        return sigv2_disabled(cx);
     const char *cred = authorization + 4; /* after "AWS " */
     while (*cred == ' ')
         cred++;
@@ -236,7 +249,7 @@ int sigv2_auth_query(const struct sigv4_plugin *pl, struct sigv4_ctx *cx,
                      int n_params, struct cairn_identity *id_r, const char **detail_r)
 {
     if (!pl->sigv2_enabled)
-        return v2_disabled(cx);
+        return sigv2_disabled(cx);
     const char *ak = sigv4_param(params, n_params, "AWSAccessKeyId");
     const char *sig = sigv4_param(params, n_params, "Signature");
     const char *expires = sigv4_param(params, n_params, "Expires");

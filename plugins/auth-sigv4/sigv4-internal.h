@@ -65,6 +65,33 @@ int sigv2_auth_query(const struct sigv4_plugin *pl, struct sigv4_ctx *cx,
                      int n_params, struct cairn_identity *id_r, const char **detail_r);
 
 /*
+ * Browser POST forms (cairn_auth_ops.authenticate_form): SigV4 (x-amz-algorithm,
+ * x-amz-credential, x-amz-date, x-amz-signature = hex HMAC-SHA256 of the policy
+ * field with the credential's signing key) or SigV2 (awsaccesskeyid, signature =
+ * base64 HMAC-SHA1 of the policy field).  CAIRN_DECLINED when the form carries
+ * neither.  The policy's expiration and conditions are the core's to check.
+ */
+int sigv4_auth_form(const struct sigv4_plugin *pl, struct sigv4_ctx *cx, size_t n_fields,
+                    const struct cairn_kv *fields, struct cairn_identity *id_r,
+                    const char **detail_r);
+
+/* base64(HMAC-SHA1(secret, data)) into out[29] (SigV2).  0 or CAIRN_E_INTERNAL. */
+int sigv2_sign(const char *secret, const char *data, size_t len, char out[29]);
+
+/*
+ * Looks `access_key` up and compares `signature` with SigV2's signature of
+ * `string_to_sign` in constant time.  0 with *id_r filled (auth `type`,
+ * version 2); InvalidAccessKeyId / SignatureDoesNotMatch with their detail.
+ */
+int sigv2_check(struct sigv4_ctx *cx, const char *access_key, const char *string_to_sign,
+                const char *signature, enum cairn_auth_type type, struct cairn_identity *id_r,
+                const char **detail_r);
+
+/* Logs and answers a SigV2 request while SigV2 is turned off (sigv2 = 0):
+ * CAIRN_E_INVALID_REQUEST, as S3 does in SigV4-only regions. */
+int sigv2_disabled(struct sigv4_ctx *cx);
+
+/*
  * Looks the access key up and fills *id_r with the rest of the identity
  * (auth type, signature version, content_sha256 "" unless set later).  The
  * secret goes to secret_r (SIGV4_SECRET_CAP bytes).  Returns 0 or the IAM

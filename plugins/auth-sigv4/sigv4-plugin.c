@@ -6,8 +6,8 @@
  * "Authorization: AWS AK:sig" (SigV2 header), X-Amz-Algorithm in the query
  * (SigV4 presigned), AWSAccessKeyId+Signature in the query (SigV2 presigned).
  * Everything else declines: no credentials (anonymous), another scheme, and
- * browser POST uploads, whose policy signature lives in the multipart body
- * the authenticate call cannot see.
+ * browser POST uploads, whose policy signature lives in the multipart body:
+ * the core reads the form and calls authenticate_form (sigv4-form.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -79,9 +79,19 @@ static int sigv4_authenticate(void *state, struct cairn_req *req,
     return 0;
 }
 
+static int sigv4_authenticate_form(void *state, struct cairn_req *req, size_t n_fields,
+                                   const struct cairn_kv *fields, struct cairn_identity *id_r,
+                                   const char **detail_r)
+{
+    const struct sigv4_plugin *pl = state;
+    struct sigv4_ctx cx = {.sv = pl->sv, .req = req};
+    return sigv4_auth_form(pl, &cx, n_fields, fields, id_r, detail_r);
+}
+
 static const struct cairn_auth_ops sigv4_ops = {
     .size = sizeof(struct cairn_auth_ops),
     .authenticate = sigv4_authenticate,
+    .authenticate_form = sigv4_authenticate_form,
 };
 
 static void sigv4_fini(void *state)
