@@ -19,30 +19,17 @@ import xml.etree.ElementTree as ET
 
 import boto3
 import requests
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from cairn_test import Server, tap, ROOT_USER, ROOT_PASSWORD, REGION
+from cairn_test import Server, tap
+from iam_helpers import admin, client
 
-BIN = os.environ.get("CAIRN_BIN", "cairn")
+
+def v4(srv, *args, **kw):
+    """A client that signs forms with SigV4 (botocore's POST default is SigV2)."""
+    return client(srv, *args, signature_version="s3v4", **kw)
+
 BUCKET = "forms"
-NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
-
-
-def client(srv, key=ROOT_USER, secret=ROOT_PASSWORD, sigver="s3v4"):
-    cfg = Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1},
-                 signature_version=sigver)
-    return boto3.client("s3", endpoint_url=srv.endpoint, aws_access_key_id=key,
-                        aws_secret_access_key=secret, region_name=REGION, config=cfg)
-
-
-def admin(srv, *args):
-    env = dict(os.environ)
-    env.update({"CAIRN_ROOT_USER": ROOT_USER, "CAIRN_ROOT_PASSWORD": ROOT_PASSWORD,
-                "CAIRN_ENDPOINT": srv.endpoint})
-    p = subprocess.run([BIN, "admin"] + list(args), env=env, stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, timeout=60)
-    return p.returncode, p.stdout.decode("utf-8", "replace")
 
 
 def post_requests(post, data, filename="f.bin", fields=None, drop=()):
@@ -100,7 +87,7 @@ srv.port = port(21400)
 srv.endpoint = "http://127.0.0.1:%d" % srv.port
 tmp = tempfile.mkdtemp(prefix="cairn-post-")
 with srv:
-    root = client(srv)
+    root = v4(srv)
     root.create_bucket(Bucket=BUCKET)
     small = os.urandom(1500)
     big = os.urandom(20 * 1024 * 1024)
@@ -114,6 +101,8 @@ with srv:
     # -- (a) SigV4 forms from boto3 1.43, posted with curl and requests -------
     tap.ok(boto3.__version__.startswith("1.43"), "boto3 is 1.43 (%s)" % boto3.__version__)
     post = root.generate_presigned_post(BUCKET, "curl/${filename}", ExpiresIn=600)
+    tap.ok(post["fields"].get("x-amz-algorithm") == "AWS4-HMAC-SHA256" and "x-amz-signature" in post["fields"],
+           "boto3 makes a SigV4 form", sorted(post["fields"]))
     for name, path, data in (("small.bin", small_path, small), ("big.bin", big_path, big)):
         st, body = post_curl(post, path, tmp)
         tap.eq(st, 204, "curl -F %s (%d bytes, SigV4): 204" % (name, len(data)))
@@ -137,7 +126,7 @@ with srv:
            and h.get("CacheControl") == "no-cache", "Content-Type, Cache-Control and x-amz-meta-* stored", h)
 
     # -- (b) SigV2 policy (botocore signature_version 's3') ----------------------
-    v2 = client(srv, sigver="s3")
+    v2 = client(srv, signature_version="s3")
     post = v2.generate_presigned_post(BUCKET, "v2/${filename}", ExpiresIn=600)
     tap.ok("signature" in post["fields"] and "AWSAccessKeyId" in post["fields"],
            "botocore 's3' makes a SigV2 form", sorted(post["fields"]))
@@ -180,9 +169,9 @@ with srv:
                  "tampered policy refused")
     expect_error(post_requests(post, b"t", fields={"x-amz-signature": "0" * 64}), 403,
                  "SignatureDoesNotMatch", "wrong signature refused")
-    wrong = client(srv, secret="not-the-secret").generate_presigned_post(BUCKET, "tamper", ExpiresIn=600)
+    wrong = v4(srv, secret="not-the-secret").generate_presigned_post(BUCKET, "tamper", ExpiresIn=600)
     expect_error(post_requests(wrong, b"t"), 403, "SignatureDoesNotMatch", "form signed with a wrong secret")
-    unknown = client(srv, key="NOSUCHKEY", secret="x").generate_presigned_post(BUCKET, "tamper", ExpiresIn=600)
+    unknown = v4(srv, key="NOSUCHKEY", secret="x").generate_presigned_post(BUCKET, "tamper", ExpiresIn=600)
     expect_error(post_requests(unknown, b"t"), 403, "InvalidAccessKeyId", "unknown access key")
     expect_error(post_requests(post, b"t", drop=("key",)), 400, "InvalidArgument", "missing key field")
     expect_error(post_requests(post, b"t", drop=("policy",)), 400, "InvalidArgument", "missing policy field")
@@ -247,10 +236,10 @@ with srv:
     rc3, out3 = admin(srv, "user", "add", "writer", "writer-secret-1")
     rc4, out4 = admin(srv, "policy", "attach", "writeonly", "--user", "writer")
     tap.ok(rc == rc2 == rc3 == rc4 == 0, "users reader (readonly) and writer (writeonly)", out + out2 + out3 + out4)
-    post = client(srv, "reader", "reader-secret-1").generate_presigned_post(BUCKET, "by-reader", ExpiresIn=600)
+    post = v4(srv, "reader", "reader-secret-1").generate_presigned_post(BUCKET, "by-reader", ExpiresIn=600)
     expect_error(post_requests(post, b"r"), 403, "AccessDenied", "a user without s3:PutObject is refused")
     tap.eq(get_bytes(root, "by-reader"), "NoSuchKey", "nothing stored for the reader")
-    post = client(srv, "writer", "writer-secret-1").generate_presigned_post(BUCKET, "by-writer", ExpiresIn=600)
+    post = v4(srv, "writer", "writer-secret-1").generate_presigned_post(BUCKET, "by-writer", ExpiresIn=600)
     st, _, _ = post_requests(post, b"w")
     tap.ok(st == 204 and get_bytes(root, "by-writer") == b"w", "a user with s3:PutObject uploads")
 

@@ -7,25 +7,10 @@ with a bucket policy, and then only for what the policy grants.
 Ports 21450-21499."""
 import json
 import os
-import subprocess
 import tempfile
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import ClientError
-
-from cairn_test import Server, tap, ROOT_USER, ROOT_PASSWORD, REGION
-
-BIN = os.environ.get("CAIRN_BIN", "cairn")
-
-
-def admin(srv, *args):
-    env = dict(os.environ)
-    env.update({"CAIRN_ROOT_USER": ROOT_USER, "CAIRN_ROOT_PASSWORD": ROOT_PASSWORD,
-                "CAIRN_ENDPOINT": srv.endpoint})
-    p = subprocess.run([BIN, "admin"] + list(args), env=env, stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, timeout=60)
-    return p.returncode, p.stdout.decode("utf-8", "replace")
+from cairn_test import Server, tap
+from iam_helpers import admin, client, code_of
 
 
 # What a tenant may do outside ownership: make buckets and list their own.
@@ -38,17 +23,7 @@ def user(srv, name):
     rc, out = admin(srv, "user", "add", name, secret)
     rc2, out2 = admin(srv, "policy", "attach", "tenant", "--user", name)
     tap.ok(rc == 0 and rc2 == 0, "cairn admin user add %s (policy tenant)" % name, out + out2)
-    cfg = Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1})
-    return boto3.client("s3", endpoint_url=srv.endpoint, aws_access_key_id=name,
-                        aws_secret_access_key=secret, region_name=REGION, config=cfg)
-
-
-def code_of(fn):
-    try:
-        fn()
-        return "OK"
-    except ClientError as e:
-        return e.response["Error"]["Code"]
+    return client(srv, name, secret)
 
 
 def names(c):
