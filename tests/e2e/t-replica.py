@@ -17,22 +17,13 @@
 import hashlib
 import os
 import random
-import shutil
-import threading
-import time
 
 import botocore
 
-from cairn_test import Server, tap
+from cairn_test import Server, body_for, crash_rounds, mismatches, tap, wipe_drives
 
 ROUNDS = int(os.environ.get("CAIRN_CRASH_ROUNDS", "20"))
 rng = random.Random(4321)
-
-
-def body_for(key, gen, size):
-    seed = hashlib.sha256(("%s/%d" % (key, gen)).encode()).digest()
-    return (seed * (size // 32 + 1))[:size]
-
 
 srv = Server(drives=0)
 rep = [os.path.join(srv.dir, "rep%d" % i) for i in range(1, 4)]
@@ -136,8 +127,7 @@ for i, size in enumerate([0, 1, 100, 4096, 200_000, 1_500_000, 5_000_000]):
     body = body_for(key, 0, size)
     s3.put_object(Bucket="rep", Key=key, Body=body)
     want[key] = hashlib.md5(body).hexdigest()
-bad = [k for k, d in want.items()
-       if hashlib.md5(s3.get_object(Bucket="rep", Key=k)["Body"].read()).hexdigest() != d]
+bad = mismatches(s3, "rep", want)
 tap.ok(not bad, "PUT/GET of 7 sizes byte-exact", bad)
 body = body_for("basic/06", 0, 5_000_000)
 got = s3.get_object(Bucket="rep", Key="basic/06", Range="bytes=1048570-1048590")["Body"].read()
@@ -165,87 +155,13 @@ except botocore.exceptions.ClientError as e:
 
 # -- drive loss ---------------------------------------------------------
 srv.stop()
-for d in rep[:2]:
-    for name in os.listdir(d):
-        p = os.path.join(d, name)
-        shutil.rmtree(p) if os.path.isdir(p) and not os.path.islink(p) else os.unlink(p)
+wipe_drives(rep[:2])
 srv.start()
-s3 = srv.boto3()
-bad = []
-for key, digest in want.items():
-    try:
-        got = hashlib.md5(s3.get_object(Bucket="rep", Key=key)["Body"].read()).hexdigest()
-    except botocore.exceptions.ClientError as e:
-        got = e.response["Error"]["Code"]
-    if got != digest:
-        bad.append((key, got))
+bad = mismatches(srv.boto3(), "rep", want)
 tap.ok(not bad, "after wiping 2 of 3 drives, all %d objects read byte-exact" % len(want), bad[:10])
 
 # -- crash rounds -------------------------------------------------------
-acked, attempted = {}, {}
-lock = threading.Lock()
-lost_total, torn_total = [], []
-for rnd in range(ROUNDS):
-    stop = threading.Event()
+crash_rounds(srv, "rep", ROUNDS, rng)
 
-    def writer(tid):
-        c = srv.boto3()
-        gen = 0
-        while not stop.is_set():
-            key = "crash/%d/%d" % (tid, rng.randrange(20))
-            gen += 1
-            size = rng.choice([10, 3000, 100_000, 700_000, 2_500_000])
-            body = body_for(key, gen * 1000 + rnd, size)
-            d = hashlib.md5(body).hexdigest()
-            with lock:
-                attempted.setdefault(key, []).append(d)
-                idx = len(attempted[key]) - 1
-            try:
-                c.put_object(Bucket="rep", Key=key, Body=body)
-            except Exception:  # noqa: BLE001 -- the kill interrupts requests
-                return
-            with lock:
-                acked[key] = max(acked.get(key, -1), idx)
-
-    threads = [threading.Thread(target=writer, args=(t,)) for t in range(4)]
-    for t in threads:
-        t.start()
-    time.sleep(rng.uniform(0.3, 2.0))
-    srv.kill9()
-    stop.set()
-    for t in threads:
-        t.join()
-    srv.start()
-    s3 = srv.boto3()
-    lost, torn = [], []
-    with lock:
-        snapshot = dict(acked)
-    listed = set()
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket="rep", Prefix="crash/"):
-        listed.update(o["Key"] for o in page.get("Contents", []))
-    for key in sorted(set(snapshot) | listed):
-        try:
-            d = hashlib.md5(s3.get_object(Bucket="rep", Key=key)["Body"].read()).hexdigest()
-        except botocore.exceptions.ClientError as e:
-            d = e.response["Error"]["Code"]
-        sent = attempted.get(key, [])
-        idx = max((i for i, x in enumerate(sent) if x == d), default=-1)
-        if key in snapshot and idx < snapshot[key]:
-            lost.append((key, d))
-        elif key in listed and idx < 0:
-            torn.append((key, d))
-        if idx >= 0:
-            acked[key] = max(acked.get(key, -1), idx)
-    lost_total += lost
-    torn_total += torn
-tap.ok(not lost_total, "%d kill -9 rounds: no acknowledged object lost or damaged" % ROUNDS, lost_total[:10])
-tap.ok(not torn_total, "%d kill -9 rounds: no partial object visible" % ROUNDS, torn_total[:10])
-tap.ok(len(acked) > 0, "crash rounds acknowledged %d keys" % len(acked))
-
-rc = srv.stop()
-tap.ok(rc == 0, "server exited cleanly (rc=%s)" % rc, srv.read_log()[-2000:])
-report = srv.sanitizer_report()
-tap.ok(report is None, "no sanitizer report", report)
-if os.environ.get("CAIRN_KEEP_TMP") != "1":
-    shutil.rmtree(srv.dir, ignore_errors=True)
+srv.finish()
 tap.done()
