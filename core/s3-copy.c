@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "s3-internal.h"
+#include "s3-placement.h"
 #include "s3-router.h"
 #include "xml-writer.h"
 
@@ -31,6 +32,10 @@ struct s3_copy {
     struct s3_call *call;
     struct s3_pipe pipe;
     struct cairn_req src_req;
+    /* The backend the source bucket lives on (per-bucket placement): not
+     * necessarily the destination's call->be. */
+    const struct cairn_backend_ops *src_be;
+    void *src_state;
     const char *bucket, *key, *version;
     uint64_t offset;
     int64_t length;
@@ -162,7 +167,6 @@ static int s3_copy_decide(void *ctx, const struct cairn_object_info *info, uint6
 static void *s3_copy_thread(void *arg)
 {
     struct s3_copy *c = arg;
-    struct s3_call *call = c->call;
     struct cairn_get get = {
         .bucket = c->bucket,
         .key = c->key,
@@ -170,7 +174,7 @@ static void *s3_copy_thread(void *arg)
         .decide = s3_copy_decide,
         .ctx = c,
     };
-    int rc = call->be->object_get(call->be_state, &c->src_req, &get);
+    int rc = c->src_be->object_get(c->src_state, &c->src_req, &get);
     if (rc == 1)
         rc = 0;
     pthread_mutex_lock(&c->pipe.mu);
@@ -181,16 +185,67 @@ static void *s3_copy_thread(void *arg)
     return NULL;
 }
 
+/*
+ * The operation table and state serving `bucket`: the call's own (which may be
+ * a caching wrapper) when the bucket lives on the call's backend, else the
+ * other backend's.  0 or a negative error.
+ */
+static int copy_source_backend(struct s3_call *call, const char *bucket,
+                               const struct cairn_backend_ops **be_r, void **state_r)
+{
+    const struct loaded_plugin *p = call->backend;
+    if (call->s3) {
+        int rc = s3_placement_backend_of(call, bucket, &p);
+        if (rc < 0)
+            return rc;
+    }
+    if (!p || p == call->backend) {
+        *be_r = call->be;
+        *state_r = call->be_state;
+    } else {
+        *be_r = p->desc->backend;
+        *state_r = p->state;
+    }
+    return 0;
+}
+
+int s3_authorize_copy_source(struct s3_call *call, const char *bucket, const char *key,
+                             const char *version)
+{
+    const struct cairn_backend_ops *be;
+    void *state;
+    int rc = copy_source_backend(call, bucket, &be, &state);
+    if (rc < 0)
+        return rc;
+    /* authorization reads the bucket's owner and policy through call->be:
+     * point it at the source bucket's backend for this one question. */
+    const struct cairn_backend_ops *saved_be = call->be;
+    void *saved_state = call->be_state;
+    call->be = be;
+    call->be_state = state;
+    rc = s3_authorize_action(call, version ? "s3:GetObjectVersion" : "s3:GetObject", bucket, key);
+    call->be = saved_be;
+    call->be_state = saved_state;
+    return rc;
+}
+
 int s3_copy_stream(struct s3_call *call, const char *src_bucket, const char *src_key,
                    const char *src_version, uint64_t offset, int64_t length,
                    int (*put_fn)(struct s3_call *call, void *ctx), void *ctx,
                    struct cairn_object_info *src_info_r)
 {
     struct s3_call_ext *ext = s3_call_ext(call);
-    if (!ext || !call->be || !call->be->object_get)
+    if (!ext || !call->be)
         return CAIRN_E_INTERNAL;
     if (ext->body)
         return CAIRN_E_INTERNAL; /* the request body was already consumed */
+    const struct cairn_backend_ops *src_be;
+    void *src_state;
+    int rc = copy_source_backend(call, src_bucket, &src_be, &src_state);
+    if (rc < 0)
+        return rc;
+    if (!src_be->object_get)
+        return CAIRN_E_NOT_IMPLEMENTED;
     struct s3_copy *c = calloc(1, sizeof(*c));
     if (!c)
         return CAIRN_E_NOMEM;
@@ -205,6 +260,8 @@ int s3_copy_stream(struct s3_call *call, const char *src_bucket, const char *src
     pthread_mutex_init(&c->pipe.mu, NULL);
     pthread_cond_init(&c->pipe.cv, NULL);
     c->call = call;
+    c->src_be = src_be;
+    c->src_state = src_state;
     c->bucket = src_bucket;
     c->key = src_key;
     c->version = src_version;
@@ -226,7 +283,6 @@ int s3_copy_stream(struct s3_call *call, const char *src_bucket, const char *src
     call->decoder = NULL;
 
     pthread_t tid;
-    int rc;
     if (pthread_create(&tid, NULL, s3_copy_thread, c) != 0) {
         rc = CAIRN_E_INTERNAL;
     } else {
@@ -271,9 +327,8 @@ int s3_copy_stream(struct s3_call *call, const char *src_bucket, const char *src
 
 /* ---- CopyObject ------------------------------------------------------------- */
 
-/* x-amz-copy-source: "[/]bucket/key[?versionId=v]", percent-encoded. */
-static int parse_copy_source(struct s3_call *call, const char **bucket_r, const char **key_r,
-                             const char **version_r)
+int s3_parse_copy_source(struct s3_call *call, const char **bucket_r, const char **key_r,
+                         const char **version_r)
 {
     const char *src = s3_header(call, "x-amz-copy-source");
     if (!src || !*src)
@@ -381,7 +436,7 @@ static int copy_put(struct s3_call *call, void *vctx)
 int s3_op_copy_object(struct s3_call *call)
 {
     const char *sb, *sk, *sv;
-    int rc = parse_copy_source(call, &sb, &sk, &sv);
+    int rc = s3_parse_copy_source(call, &sb, &sk, &sv);
     if (rc != 0)
         return rc < 0 ? rc : 0;
     const char *md = s3_header(call, "x-amz-metadata-directive");
@@ -402,7 +457,7 @@ int s3_op_copy_object(struct s3_call *call)
                         "itself without changing the object's metadata, storage class, website "
                         "redirect location or encryption attributes.",
                         NULL);
-    rc = s3_authorize_action(call, sv ? "s3:GetObjectVersion" : "s3:GetObject", sb, sk);
+    rc = s3_authorize_copy_source(call, sb, sk, sv);
     if (rc < 0)
         return rc;
     c.versioning = s3_bucket_versioning(call);

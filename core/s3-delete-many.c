@@ -2,9 +2,11 @@
  * s3-delete-many.c -- DeleteObjects (POST /bucket?delete).
  *
  * The body (verified by the body pipeline: Content-MD5 or x-amz-checksum-*)
- * names up to 1000 keys; each is deleted as DeleteObject would, and the answer
- * lists every key's outcome (only the failures when Quiet).  Deleting an
- * absent key is a success, as in S3.
+ * names up to 1000 keys; each is authorized and deleted as DeleteObject would
+ * be (s3:DeleteObject, or s3:DeleteObjectVersion with a VersionId, on that
+ * key), and the answer lists every key's outcome (only the failures when
+ * Quiet): a key the caller may not delete is an AccessDenied entry, not a
+ * failure of the request.  Deleting an absent key is a success, as in S3.
  */
 #include <string.h>
 
@@ -81,6 +83,13 @@ int s3_op_delete_objects(struct s3_call *call)
         const struct s3_delete_object *o = &objs[i];
         if (!*o->key) {
             write_error(&w, o, CAIRN_E_INVALID_ARGUMENT);
+            continue;
+        }
+        rc = s3_authorize_action(call, o->version_id ? "s3:DeleteObjectVersion"
+                                                     : "s3:DeleteObject",
+                                 call->bucket, o->key);
+        if (rc < 0) {
+            write_error(&w, o, rc);
             continue;
         }
         struct cairn_object_info info;

@@ -249,6 +249,34 @@ struct s3_call_ext *s3_call_ext(const struct s3_call *call);
 const char *s3_trailer(const struct s3_call *call, const char *name);
 
 /*
+ * Parses x-amz-copy-source ("[/]bucket/key[?versionId=v]", percent-encoded)
+ * of CopyObject and UploadPartCopy: 0 with the source's bucket, key and
+ * version (NULL for the latest); a negative error; or 1 after answering
+ * InvalidArgument for a source without bucket or key.
+ */
+int s3_parse_copy_source(struct s3_call *call, const char **bucket_r, const char **key_r,
+                         const char **version_r);
+
+/*
+ * The backend `bucket` lives on (per-bucket placement, s3-placement.c), for a
+ * request that touches a second bucket (CopyObject's and UploadPartCopy's
+ * source): *backend_r is the default backend for reserved, unknown and
+ * single-backend cases.  Uses and fills the server's placement cache.  0, or
+ * a negative error (CAIRN_E_INTERNAL when the bucket's placement document
+ * names a backend that is not loaded).
+ */
+int s3_placement_backend_of(struct s3_call *call, const char *bucket,
+                            const struct loaded_plugin **backend_r);
+
+/*
+ * Authorizes reading the copy source (s3:GetObject, or s3:GetObjectVersion
+ * with a version) against the source bucket's owner and policy, which live on
+ * the backend that bucket is placed on.  0 or CAIRN_E_ACCESS_DENIED.
+ */
+int s3_authorize_copy_source(struct s3_call *call, const char *bucket, const char *key,
+                             const char *version);
+
+/*
  * Evaluates x-amz-copy-source-if-match / -none-match / -modified-since /
  * -unmodified-since against the copy source: 0 or CAIRN_E_PRECONDITION_FAILED.
  */

@@ -9,6 +9,7 @@
  * FULL_OBJECT (CRCs only) = the CRC of the whole object, combined from the
  * parts' CRCs and sizes without reading any data.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -362,38 +363,6 @@ int s3_op_upload_part(struct s3_call *call)
     return s3_respond_empty(call, 200, h, n);
 }
 
-/*
- * Parses x-amz-copy-source: "[/]bucket/key[?versionId=v]", URL-encoded.
- * Returns 0, or CAIRN_E_INVALID_ARGUMENT.
- */
-static int parse_copy_source(struct s3_call *call, const char *src, const char **bucket_r,
-                             const char **key_r, const char **version_r)
-{
-    struct arena *a = call->req.arena;
-    *version_r = NULL;
-    if (*src == '/')
-        src++;
-    size_t len = strlen(src);
-    const char *q = strstr(src, "?versionId=");
-    if (q) {
-        char *v;
-        if (s3_percent_decode(a, q + 11, strlen(q + 11), 0, &v) < 0 || !*v)
-            return CAIRN_E_INVALID_ARGUMENT;
-        *version_r = v;
-        len = (size_t)(q - src);
-    }
-    const char *slash = memchr(src, '/', len);
-    if (!slash || slash == src || slash + 1 == src + len)
-        return CAIRN_E_INVALID_ARGUMENT;
-    char *b, *k;
-    if (s3_percent_decode(a, src, (size_t)(slash - src), 0, &b) < 0 ||
-        s3_percent_decode(a, slash + 1, len - (size_t)(slash - src) - 1, 0, &k) < 0)
-        return CAIRN_E_INVALID_ARGUMENT;
-    *bucket_r = b;
-    *key_r = k;
-    return 0;
-}
-
 /* Parses x-amz-copy-source-range "bytes=first-last": 0, or InvalidArgument. */
 static int parse_copy_range(const char *range, uint64_t *offset_r, int64_t *length_r)
 {
@@ -440,12 +409,9 @@ int s3_op_upload_part_copy(struct s3_call *call)
     if (part_number_param(call, &number))
         return 0;
     const char *src_bucket, *src_key, *src_version;
-    const char *source = s3_header(call, "x-amz-copy-source");
-    if (!source || parse_copy_source(call, source, &src_bucket, &src_key, &src_version) < 0)
-        return s3_error(call, CAIRN_E_INVALID_ARGUMENT,
-                        "Copy Source must mention the source bucket and key: "
-                        "sourcebucket/sourcekey",
-                        NULL);
+    int rc = s3_parse_copy_source(call, &src_bucket, &src_key, &src_version);
+    if (rc != 0)
+        return rc < 0 ? rc : 0;
     uint64_t offset = 0;
     int64_t length = -1;
     const char *range = s3_header(call, "x-amz-copy-source-range");
@@ -455,8 +421,7 @@ int s3_op_upload_part_copy(struct s3_call *call)
                         "bytes=first-last where first and last are the zero-based offsets of "
                         "the first and last bytes to copy",
                         NULL);
-    int rc = s3_authorize_action(call, src_version ? "s3:GetObjectVersion" : "s3:GetObject",
-                                 src_bucket, src_key);
+    rc = s3_authorize_copy_source(call, src_bucket, src_key, src_version);
     if (rc < 0)
         return rc;
     /* The upload must exist before any byte is copied. */
@@ -488,6 +453,8 @@ int s3_op_upload_part_copy(struct s3_call *call)
     rc = s3_copy_stream(call, src_bucket, src_key, src_version, offset, length, part_copy_put, pc,
                         &src);
     call->head = orig;
+    if (rc == CAIRN_E_NO_SUCH_KEY && src_version)
+        rc = CAIRN_E_NO_SUCH_VERSION;
     if (rc < 0)
         return rc;
 
@@ -541,7 +508,7 @@ static int stored_emit(void *vctx, const struct cairn_part_info *p)
     size_t i = sp->next++;
     sp->present[i] = 1;
     sp->sizes[i] = p->size;
-    const char *v = kv_get(p->attrs, p->n_attrs, sp->attr);
+    const char *v = sp->attr ? kv_get(p->attrs, p->n_attrs, sp->attr) : NULL;
     if (v) {
         sp->checksums[i] = arena_strdup(sp->call->req.arena, v);
         if (!sp->checksums[i]) {
@@ -553,45 +520,77 @@ static int stored_emit(void *vctx, const struct cairn_part_info *p)
 }
 
 /*
- * The object's checksum for an upload with algorithm `alg_name` and `type`:
- * 0 with *value_r (NULL when some part has no stored checksum, e.g. copied
- * parts, so none can be given), or a negative error (InvalidPart when a part
- * is missing or the client's part checksum disagrees with the stored one).
+ * Reads what the backend stored for the parts being completed: their sizes
+ * and, when `checksum_attr` is set (x-amz-checksum-<alg>), their checksums.
+ * 0 with sp filled, or a negative error (InvalidPart when a part is missing).
  */
-static int upload_checksum(struct s3_call *call, const char *upload_id, const char *alg_name,
-                           const char *type, const struct cairn_part_info *parts, size_t n,
-                           const char **value_r)
+static int read_stored_parts(struct s3_call *call, const char *upload_id,
+                             const char *checksum_attr, const struct cairn_part_info *parts,
+                             size_t n, struct stored_parts *sp)
 {
-    *value_r = NULL;
-    int idx = checksum_index(alg_name);
-    if (idx < 0 || !call->be->mpu_list_parts)
-        return 0;
-    const char *attr = s3_printf(call, "x-amz-checksum-%s", checksum_names[idx]);
-    struct stored_parts sp = {
+    *sp = (struct stored_parts){
         .call = call,
-        .attr = attr,
+        .attr = checksum_attr,
         .wanted = parts,
         .n_wanted = n,
         .checksums = s3_alloc(call, n * sizeof(char *)),
         .sizes = s3_alloc(call, n * sizeof(uint64_t)),
         .present = s3_alloc(call, n * sizeof(int)),
     };
-    if (!attr || !sp.checksums || !sp.sizes || !sp.present)
+    if (!sp->checksums || !sp->sizes || !sp->present)
         return CAIRN_E_NOMEM;
+    memset(sp->checksums, 0, n * sizeof(char *));
+    memset(sp->present, 0, n * sizeof(int));
     int rc = call->be->mpu_list_parts(call->be_state, &call->req, call->bucket, call->key,
-                                      upload_id, 0, stored_emit, &sp);
-    if (sp.err < 0)
-        return sp.err;
+                                      upload_id, 0, stored_emit, sp);
+    if (sp->err < 0)
+        return sp->err;
     if (rc < 0)
         return rc;
+    for (size_t i = 0; i < n; i++)
+        if (!sp->present[i])
+            return CAIRN_E_INVALID_PART;
+    return 0;
+}
+
+/*
+ * The byte sizes of the completed parts, in order, as S3_PART_SIZES_ATTR
+ * stores them ("5242880,5242880,17"): GetObject ?partNumber=N reads them.
+ */
+static const char *part_sizes_value(struct s3_call *call, const struct stored_parts *sp)
+{
+    size_t cap = sp->n_wanted * 21 + 1, o = 0;
+    char *out = s3_alloc(call, cap);
+    if (!out)
+        return NULL;
+    out[0] = '\0';
+    for (size_t i = 0; i < sp->n_wanted; i++)
+        o += (size_t)snprintf(out + o, cap - o, "%s%llu", i ? "," : "",
+                              (unsigned long long)sp->sizes[i]);
+    return out;
+}
+
+/*
+ * The object's checksum for an upload with algorithm `alg_name` and `type`,
+ * from the parts' stored checksums in `sp`: 0 with *value_r (NULL when some
+ * part has no stored checksum, e.g. copied parts, so none can be given), or
+ * InvalidPart when the client's part checksum disagrees with the stored one.
+ */
+static int upload_checksum(struct s3_call *call, const char *upload_id, const char *alg_name,
+                           const char *type, const struct stored_parts *sp,
+                           const char **value_r)
+{
+    *value_r = NULL;
+    int idx = checksum_index(alg_name);
+    if (idx < 0 || !sp->attr)
+        return 0;
     int complete = 1;
-    for (size_t i = 0; i < n; i++) {
-        if (!sp.present[i])
+    for (size_t i = 0; i < sp->n_wanted; i++) {
+        const struct cairn_part_info *part = &sp->wanted[i];
+        const char *given = kv_get(part->attrs, part->n_attrs, sp->attr);
+        if (given && sp->checksums[i] && strcmp(given, sp->checksums[i]) != 0)
             return CAIRN_E_INVALID_PART;
-        const char *given = kv_get(parts[i].attrs, parts[i].n_attrs, attr);
-        if (given && sp.checksums[i] && strcmp(given, sp.checksums[i]) != 0)
-            return CAIRN_E_INVALID_PART;
-        if (!sp.checksums[i])
+        if (!sp->checksums[i])
             complete = 0;
     }
     if (!complete) {
@@ -604,10 +603,11 @@ static int upload_checksum(struct s3_call *call, const char *upload_id, const ch
     char *out = s3_alloc(call, 80);
     if (!out)
         return CAIRN_E_NOMEM;
+    int rc;
     if (type && strcmp(type, "FULL_OBJECT") == 0)
-        rc = s3_full_object_crc(algo, sp.checksums, sp.sizes, n, out, 80);
+        rc = s3_full_object_crc(algo, sp->checksums, sp->sizes, sp->n_wanted, out, 80);
     else
-        rc = s3_composite_checksum(algo, sp.checksums, n, out, 80);
+        rc = s3_composite_checksum(algo, sp->checksums, sp->n_wanted, out, 80);
     if (rc < 0)
         return CAIRN_E_INVALID_PART; /* a stored part checksum is malformed */
     *value_r = out;
@@ -664,28 +664,36 @@ int s3_op_complete_multipart_upload(struct s3_call *call)
         return rc;
     }
 
-    /* The object's checksum, from the parts' stored checksums. */
+    /* The object's checksum, from the parts' stored checksums, and the part
+     * sizes (kept for GetObject ?partNumber=N). */
     const char *alg = kv_get(up.attrs, up.n_attrs, "x-amz-checksum-algorithm");
     const char *type = kv_get(up.attrs, up.n_attrs, "x-amz-checksum-type");
-    const char *cks = NULL;
-    if (alg) {
-        rc = upload_checksum(call, upload_id, alg, type, parts, n_parts, &cks);
-        if (rc < 0)
-            return rc;
-    }
     int idx = checksum_index(alg);
     const char *cks_attr = idx >= 0 ? s3_printf(call, "x-amz-checksum-%s", checksum_names[idx])
                                     : NULL;
+    struct cairn_kv attrs[2];
+    size_t n_attrs = 0;
+    const char *cks = NULL, *sizes = NULL;
+    if (call->be->mpu_list_parts && n_parts > 0) {
+        struct stored_parts sp;
+        rc = read_stored_parts(call, upload_id, cks_attr, parts, n_parts, &sp);
+        if (rc < 0)
+            return rc;
+        rc = upload_checksum(call, upload_id, alg, type, &sp, &cks);
+        if (rc < 0)
+            return rc;
+        if (!(sizes = part_sizes_value(call, &sp)))
+            return CAIRN_E_NOMEM;
+    }
     if (cks && cks_attr) {
         /* A whole-object checksum sent with the request must match. */
         const char *given = s3_header(call, cks_attr);
         if (given && strcmp(given, cks) != 0)
             return CAIRN_E_BAD_DIGEST;
-    }
-    struct cairn_kv attrs[1];
-    size_t n_attrs = 0;
-    if (cks && cks_attr)
         attrs[n_attrs++] = (struct cairn_kv){cks_attr, cks};
+    }
+    if (sizes)
+        attrs[n_attrs++] = (struct cairn_kv){S3_PART_SIZES_ATTR, sizes};
 
     enum cairn_versioning versioning = s3_bucket_versioning(call);
     struct cairn_object_info info;

@@ -636,7 +636,7 @@ static int get_decide(void *vctx, const struct cairn_object_info *info, uint64_t
                        s3_printf(call, "bytes %llu-%llu/%llu", (unsigned long long)off,
                                  (unsigned long long)(off + len - 1),
                                  (unsigned long long)info->size));
-    if (info->parts_count > 0)
+    if (pn && info->parts_count > 0) /* S3 sends the count only to partNumber reads */
         s3_headers_add(call, &h, &n, &cap, "x-amz-mp-parts-count",
                        s3_printf(call, "%u", info->parts_count));
     const char *mode = s3_header(call, "x-amz-checksum-mode");

@@ -194,22 +194,21 @@ static size_t index_of(const struct s3_plugins *pl, const struct loaded_plugin *
     return i;
 }
 
-int s3_placement_route(struct s3_call *call)
+int s3_placement_backend_of(struct s3_call *call, const char *bucket,
+                            const struct loaded_plugin **backend_r)
 {
     const struct s3_plugins *pl = call->s3->plugins;
     struct s3_placement_cache *cache = s3_server_placement_cache(call->s3);
-    const char *bucket = call->bucket;
-    if (!cache || pl->n_backends < 2 || !bucket || !*bucket || bucket[0] == '.' ||
-        call->op == S3_OP_LIST_BUCKETS || call->op == S3_OP_CREATE_BUCKET ||
-        call->op == S3_OP_HEALTH)
+    const struct loaded_plugin *def = default_backend(call);
+    *backend_r = def;
+    if (!cache || pl->n_backends < 2 || !bucket || !*bucket || bucket[0] == '.')
         return 0;
     size_t idx;
     if (s3_placement_cache_get(cache, bucket, &idx)) {
         if (idx < pl->n_backends)
-            use_backend(call, pl->backends[idx]);
+            *backend_r = pl->backends[idx];
         return 0;
     }
-    const struct loaded_plugin *def = default_backend(call);
     const struct cairn_backend_ops *be = def->desc->backend;
     if (!be->bucket_config_get)
         return 0;
@@ -233,9 +232,23 @@ int s3_placement_route(struct s3_call *call)
     } else if (rc < 0 && rc != CAIRN_E_NO_SUCH_CONFIG) {
         return rc;
     }
-    use_backend(call, target);
+    *backend_r = target;
     /* Failing to cache only costs a lookup next time. */
     (void)s3_placement_cache_put(cache, bucket, index_of(pl, target));
+    return 0;
+}
+
+int s3_placement_route(struct s3_call *call)
+{
+    if (call->op == S3_OP_LIST_BUCKETS || call->op == S3_OP_CREATE_BUCKET ||
+        call->op == S3_OP_HEALTH)
+        return 0;
+    const struct loaded_plugin *target;
+    int rc = s3_placement_backend_of(call, call->bucket, &target);
+    if (rc < 0)
+        return rc;
+    if (target != call->backend)
+        use_backend(call, target);
     return 0;
 }
 
