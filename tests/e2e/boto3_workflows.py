@@ -69,6 +69,14 @@ def workflows(srv, s3, tag):
     tap.ok(out.getvalue() == big, "%s: multipart upload + ranged download byte-exact" % tag)
     h = s3.head_object(Bucket=b, Key="big/obj")
     tap.ok(h["ETag"].endswith('-3"'), "%s: multipart ETag has -3" % tag, h["ETag"])
+    part = s3.get_object(Bucket=b, Key="big/obj", PartNumber=2)
+    mib5 = 5 * 1024 * 1024
+    tap.ok(part["Body"].read() == big[mib5:2 * mib5] and part.get("PartsCount") == 3 and
+           part.get("ContentRange") == "bytes %d-%d/%d" % (mib5, 2 * mib5 - 1, len(big)),
+           "%s: GetObject PartNumber=2 is the second part" % tag,
+           {k: part.get(k) for k in ("PartsCount", "ContentRange", "ContentLength")})
+    tap.eq(err_code(lambda: s3.get_object(Bucket=b, Key="big/obj", PartNumber=4)), "InvalidPartNumber",
+           "%s: GetObject PartNumber past the last part" % tag)
 
     for i in range(25):
         s3.put_object(Bucket=b, Key="list/%02d/x" % i, Body=b"x")

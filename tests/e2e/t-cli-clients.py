@@ -21,7 +21,10 @@ def md5(path):
     return hashlib.md5(open(path, "rb").read()).hexdigest()
 
 
-with Server(drives=4) as srv:
+srv = Server(drives=4)
+srv.port = 21370 + os.getpid() % 20  # ports 21370-21389
+srv.endpoint = "http://127.0.0.1:%d" % srv.port
+with srv:
     env = srv.env()
     tree = os.path.join(srv.dir, "tree")
     make_tree(tree)
