@@ -107,6 +107,19 @@ with srv:
         rc, out = run(aws + ["s3api", "get-object", "--bucket", b, "--key", "tree/d00/f000.txt",
                              "--range", "bytes=0-3", os.path.join(srv.dir, "part")], env=env)
         tap.ok(rc == 0 and open(os.path.join(srv.dir, "part"), "rb").read() == b"file", "%s ranged get" % cli, out)
+        # above the 8 MiB threshold: multipart upload, multipart copy (UploadPartCopy
+        # with ranges), ranged download, and one part by number
+        copy, got = "s3://%s/big-copy.bin" % b, big + ".aws%d" % n
+        rc1, out1 = run(aws + ["s3", "cp", big, "s3://%s/big.bin" % b], env=env)
+        rc2, out2 = run(aws + ["s3", "cp", "s3://%s/big.bin" % b, copy], env=env)
+        rc3, out3 = run(aws + ["s3", "cp", copy, got], env=env)
+        tap.ok(rc1 == rc2 == rc3 == 0 and md5(got) == md5(big),
+               "%s cp above the multipart threshold: upload, copy, download byte-exact" % cli,
+               (out1 + out2 + out3)[-1500:])
+        rc, out = run(aws + ["s3api", "get-object", "--bucket", b, "--key", "big.bin", "--part-number", "3",
+                             got], env=env)
+        tap.ok(rc == 0 and open(got, "rb").read() == open(big, "rb").read()[16 << 20:] and
+               '"PartsCount": 3' in out, "%s get-object --part-number" % cli, out[-1500:])
         rc, out = run(aws + ["s3", "rm", "--recursive", "s3://%s/" % b], env=env)
         tap.ok(rc == 0, "%s rm --recursive" % cli, out[-1500:])
         rc, out = run(aws + ["s3", "rb", "s3://" + b], env=env)
