@@ -1,7 +1,6 @@
 /*
  * test-s3-ops.c -- the S3 layer end to end in one process: s3_server_handle
- * driven through a fake HTTP exchange (this file defines the http_exchange_*
- * functions, so the real HTTP layer is not linked), with an in-memory backend,
+ * driven through the fake HTTP exchange of fake-s3.c, with an in-memory backend,
  * a fake auth plugin ("authorization: root" / "user alice") and a fake policy
  * plugin that allows nothing (so only root and bucket owners get in).
  */
@@ -11,106 +10,10 @@
 #include <string.h>
 
 #include "arena.h"
+#include "fake-s3.h"
 #include "s3-internal.h"
 #include "services.h"
 #include "tap.h"
-
-/* ---- fake HTTP exchange ---------------------------------------------------- */
-
-struct http_exchange {
-    struct http_request_head head;
-    struct cairn_kv req_headers[16];
-    const char *body;
-    size_t body_len, body_off;
-    int status;
-    int responded, finished;
-    int64_t resp_content_length;
-    struct cairn_kv resp_headers[64];
-    size_t n_resp;
-    char resp_body[65536];
-    size_t resp_len;
-};
-
-const struct http_request_head *http_exchange_head(struct http_exchange *ex)
-{
-    return &ex->head;
-}
-
-const char *http_exchange_header(struct http_exchange *ex, const char *name)
-{
-    for (size_t i = 0; i < ex->head.n_headers; i++)
-        if (strcmp(ex->head.headers[i].name, name) == 0)
-            return ex->head.headers[i].value;
-    return NULL;
-}
-
-ssize_t http_exchange_read(struct http_exchange *ex, void *buf, size_t len)
-{
-    size_t n = ex->body_len - ex->body_off;
-    if (n > len)
-        n = len;
-    if (n > 7)
-        n = 7; /* small pieces exercise the pipeline */
-    memcpy(buf, ex->body + ex->body_off, n);
-    ex->body_off += n;
-    return (ssize_t)n;
-}
-
-int http_exchange_respond(struct http_exchange *ex, int status, const struct cairn_kv *headers,
-                          size_t n_headers, int64_t content_length)
-{
-    ex->status = status;
-    ex->responded = 1;
-    ex->resp_content_length = content_length;
-    for (size_t i = 0; i < n_headers && ex->n_resp < 64; i++) {
-        ex->resp_headers[ex->n_resp].name = strdup(headers[i].name);
-        ex->resp_headers[ex->n_resp].value = strdup(headers[i].value ? headers[i].value : "(null)");
-        ex->n_resp++;
-    }
-    return 0;
-}
-
-int http_exchange_write(struct http_exchange *ex, const void *buf, size_t len)
-{
-    if (ex->resp_len + len >= sizeof(ex->resp_body))
-        return CAIRN_E_CLIENT_GONE;
-    memcpy(ex->resp_body + ex->resp_len, buf, len);
-    ex->resp_len += len;
-    ex->resp_body[ex->resp_len] = '\0';
-    return 0;
-}
-
-int http_exchange_responded(struct http_exchange *ex)
-{
-    return ex->responded;
-}
-
-void http_exchange_finish(struct http_exchange *ex)
-{
-    ex->finished++;
-}
-
-void *http_exchange_alloc(struct http_exchange *ex, size_t size)
-{
-    return NULL;
-}
-
-static const char *resp_header(struct http_exchange *ex, const char *name)
-{
-    for (size_t i = 0; i < ex->n_resp; i++)
-        if (strcmp(ex->resp_headers[i].name, name) == 0)
-            return ex->resp_headers[i].value;
-    return NULL;
-}
-
-static void exchange_free(struct http_exchange *ex)
-{
-    for (size_t i = 0; i < ex->n_resp; i++) {
-        free((char *)ex->resp_headers[i].name);
-        free((char *)ex->resp_headers[i].value);
-    }
-    free(ex);
-}
 
 /* ---- in-memory backend ------------------------------------------------------ */
 
@@ -425,7 +328,8 @@ static int fake_auth(void *state, struct cairn_req *req, const struct cairn_http
     return CAIRN_E_SIGNATURE_MISMATCH;
 }
 
-static const struct cairn_auth_ops fake_auth_ops = {sizeof(struct cairn_auth_ops), fake_auth};
+static const struct cairn_auth_ops fake_auth_ops = {.size = sizeof(struct cairn_auth_ops),
+                                                    .authenticate = fake_auth};
 
 static int fake_validate(void *state, const char *json, size_t len, int is_bucket_policy,
                          char *reason_r, size_t cap)
@@ -460,20 +364,6 @@ static int fake_evaluate(void *state, struct cairn_req *req, const struct cairn_
 static const struct cairn_policy_ops fake_policy_ops = {sizeof(struct cairn_policy_ops),
                                                         fake_validate, fake_evaluate};
 
-static const struct cairn_plugin_descriptor be_desc = {
-    .abi_major = CAIRN_ABI_MAJOR, .abi_minor = CAIRN_ABI_MINOR, .kind = CAIRN_PLUGIN_BACKEND,
-    .name = "mem", .version = "1", .backend = &mem_ops};
-static const struct cairn_plugin_descriptor auth_desc = {
-    .abi_major = CAIRN_ABI_MAJOR, .abi_minor = CAIRN_ABI_MINOR, .kind = CAIRN_PLUGIN_AUTH,
-    .name = "fake-auth", .version = "1", .auth = &fake_auth_ops};
-static const struct cairn_plugin_descriptor policy_desc = {
-    .abi_major = CAIRN_ABI_MAJOR, .abi_minor = CAIRN_ABI_MINOR, .kind = CAIRN_PLUGIN_POLICY,
-    .name = "fake-policy", .version = "1", .policy = &fake_policy_ops};
-
-static const struct loaded_plugin be_plugin = {"mem", "mem", &be_desc, NULL};
-static const struct loaded_plugin auth_plugin = {"auth", "auth", &auth_desc, NULL};
-static const struct loaded_plugin policy_plugin = {"policy", "policy", &policy_desc, NULL};
-
 /* ---- request driver ----------------------------------------------------------------- */
 
 static struct s3_server *server;
@@ -481,44 +371,18 @@ static struct s3_server *server;
 /* Runs one request: method, target ("/b/k?x"), body, then header pairs, NULL-terminated. */
 static struct http_exchange *run(const char *method, const char *target, const char *body, ...)
 {
-    struct http_exchange *ex = calloc(1, sizeof(*ex));
-    static char path[2048], query[2048];
-    const char *q = strchr(target, '?');
-    snprintf(path, sizeof(path), "%.*s", (int)(q ? (size_t)(q - target) : strlen(target)), target);
-    snprintf(query, sizeof(query), "%s", q ? q + 1 : "");
-    ex->head.method = method;
-    ex->head.raw_target = target;
-    ex->head.raw_path = path;
-    ex->head.raw_query = query;
-    ex->head.remote_addr = "127.0.0.1";
-    ex->head.request_id = "00000000000000AB";
-    ex->body = body ? body : "";
-    ex->body_len = strlen(ex->body);
-    ex->head.content_length = body ? (int64_t)ex->body_len : -1;
+    struct http_exchange *ex = fake_exchange_new(method, target, body, "00000000000000AB");
+    fake_exchange_add_header(ex, "host", "127.0.0.1:19300");
     va_list ap;
     va_start(ap, body);
-    size_t n = 0;
-    ex->req_headers[n++] = (struct cairn_kv){"host", "127.0.0.1:19300"};
-    for (;;) {
-        const char *name = va_arg(ap, const char *);
-        if (!name)
-            break;
-        ex->req_headers[n++] = (struct cairn_kv){name, va_arg(ap, const char *)};
-    }
+    fake_exchange_add_headers(ex, ap);
     va_end(ap);
-    ex->head.headers = ex->req_headers;
-    ex->head.n_headers = n;
     s3_server_handle(ex, server);
     return ex;
 }
 
 #define ROOT "authorization", "root"
 #define XML_DECL "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-
-static int has(struct http_exchange *ex, const char *needle)
-{
-    return strstr(ex->resp_body, needle) != NULL;
-}
 
 /* Checks status and (when code is set) the S3 error code; frees ex. */
 static void expect(struct http_exchange *ex, int status, const char *code, const char *what)
@@ -916,11 +780,8 @@ static void test_authz_query(void)
 
 int main(void)
 {
-    static const struct loaded_plugin *auth_chain[] = {&auth_plugin};
-    static struct s3_plugins plugins = {&be_plugin, auth_chain, 1, &policy_plugin};
-    static struct s3_settings settings = {"us-east-1", NULL, 5 << 20, 86400};
     core_log_set_level(CAIRN_LOG_WARN);
-    server = s3_server_new(&settings, &plugins, core_services());
+    server = fake_s3_server_new(&mem_ops, &fake_auth_ops, &fake_policy_ops);
     ok(server != NULL, "server made");
     test_health_and_errors();
     test_buckets();
