@@ -20,12 +20,28 @@ struct admin_api {
     struct admin_api_settings s;
 };
 
+/* A request's array-of-strings field: v is NULL when the field is absent. */
+struct admin_strings {
+    const char **v;
+    size_t n;
+};
+
+/* The request fields endpoints read, by meaning (see `struct field`); NULL
+ * when an optional one is absent. */
+struct admin_args {
+    const char *access_key, *secret_key, *parent, *name;
+    const char *user, *group, *action, *resource;
+    const char *bucket, *key;
+    struct admin_strings members;
+};
+
 /* What a handler gets and fills. */
 struct admin_call {
     struct admin_api *api;
     struct cairn_req *req;
     const struct cairn_identity *who;
     json_t *in;     /* the request object (borrowed) */
+    struct admin_args args; /* its fields the endpoint declares, read before it runs */
     json_t *out;    /* the reply object, set by the handler */
     int status;     /* 200 unless the handler failed */
     const char *code, *message;
@@ -70,10 +86,31 @@ static int reply_ok(struct admin_call *c)
 
 /* ---- request fields --------------------------------------------------------- */
 
-/* A required string field; NULL after fail() when absent or empty. */
-static const char *need_str(struct admin_call *c, const char *field)
+/*
+ * An endpoint's request fields: read, checked and stored in c->args, in the
+ * order listed, before the endpoint runs.  The first bad field fails the call
+ * with 400 InvalidArgument.
+ */
+enum field_kind {
+    FIELD_REQUIRED, /* a non-empty string */
+    FIELD_OPTIONAL, /* a string, or absent or null (NULL) */
+    FIELD_STRINGS,  /* an array of strings, or absent (v NULL) */
+};
+
+struct field {
+    const char *json; /* its name in the request object; NULL ends the list */
+    enum field_kind kind;
+    size_t offset; /* where it goes in struct admin_args */
+};
+
+#define MAX_FIELDS 4
+#define REQUIRED(json, member) {json, FIELD_REQUIRED, offsetof(struct admin_args, member)}
+#define OPTIONAL(json, member) {json, FIELD_OPTIONAL, offsetof(struct admin_args, member)}
+#define STRINGS(json, member) {json, FIELD_STRINGS, offsetof(struct admin_args, member)}
+
+/* A FIELD_REQUIRED value; NULL after fail() when absent, empty or not a string. */
+static const char *required_string(struct admin_call *c, const char *field, json_t *v)
 {
-    json_t *v = json_object_get(c->in, field);
     const char *s = json_string_value(v);
     if (!s || !*s) {
         char *m = arena_alloc(c->req->arena, 128);
@@ -85,29 +122,9 @@ static const char *need_str(struct admin_call *c, const char *field)
     return s;
 }
 
-/* An optional string field: NULL when absent; fails (and sets *bad) when it
- * is present but not a string. */
-static const char *opt_str(struct admin_call *c, const char *field, int *bad)
+/* A FIELD_STRINGS value (v non-NULL) as a request-lifetime vector; -1 after fail(). */
+static int string_array(struct admin_call *c, json_t *a, struct admin_strings *out)
 {
-    json_t *v = json_object_get(c->in, field);
-    if (!v || json_is_null(v))
-        return NULL;
-    if (!json_is_string(v)) {
-        *bad = 1;
-        fail(c, 400, "InvalidArgument", "a field has the wrong type");
-        return NULL;
-    }
-    return json_string_value(v);
-}
-
-/* An optional array of strings as a request-lifetime vector; -1 after fail(). */
-static int opt_strings(struct admin_call *c, const char *field, const char ***v_r, size_t *n_r)
-{
-    *v_r = NULL;
-    *n_r = 0;
-    json_t *a = json_object_get(c->in, field);
-    if (!a)
-        return 0;
     if (!json_is_array(a))
         return fail(c, 400, "InvalidArgument", "a list field is not an array");
     size_t n = json_array_size(a);
@@ -117,8 +134,34 @@ static int opt_strings(struct admin_call *c, const char *field, const char ***v_
     for (size_t i = 0; i < n; i++)
         if (!(v[i] = json_string_value(json_array_get(a, i))))
             return fail(c, 400, "InvalidArgument", "a list holds something other than strings");
-    *v_r = v;
-    *n_r = n;
+    out->v = v;
+    out->n = n;
+    return 0;
+}
+
+/* Reads `fields` of c->in into c->args; 0, or -1 after fail(). */
+static int read_fields(struct admin_call *c, const struct field *fields)
+{
+    for (size_t i = 0; i < MAX_FIELDS && fields[i].json; i++) {
+        const struct field *f = &fields[i];
+        json_t *v = json_object_get(c->in, f->json);
+        void *slot = (char *)&c->args + f->offset;
+        switch (f->kind) {
+        case FIELD_REQUIRED:
+            if (!(*(const char **)slot = required_string(c, f->json, v)))
+                return -1;
+            break;
+        case FIELD_OPTIONAL:
+            if (v && !json_is_null(v) && !json_is_string(v))
+                return fail(c, 400, "InvalidArgument", "a field has the wrong type");
+            *(const char **)slot = json_string_value(v);
+            break;
+        case FIELD_STRINGS:
+            if (v && string_array(c, v, slot) < 0)
+                return -1;
+            break;
+        }
+    }
     return 0;
 }
 
@@ -161,6 +204,17 @@ static int persist(struct admin_call *c)
     return reply_ok(c);
 }
 
+/* Ends an IAM change that returned `rc`: its error, or the store saved. */
+static int finish_change(struct admin_call *c, int rc)
+{
+    return rc < 0 ? fail_rc(c, rc, NULL) : persist(c);
+}
+
+static int no_such_user(struct admin_call *c)
+{
+    return fail(c, 404, "NoSuchUser", "the user does not exist");
+}
+
 /* ---- users ---------------------------------------------------------------- */
 
 /* A user's public description (from a snapshot entry) with its groups. */
@@ -188,10 +242,7 @@ static json_t *user_json(json_t *doc, json_t *u)
 
 static int user_add(struct admin_call *c)
 {
-    const char *key = need_str(c, "accessKey");
-    const char *secret = key ? need_str(c, "secretKey") : NULL;
-    if (!secret)
-        return -1;
+    const char *key = c->args.access_key;
     json_t *doc = snapshot(c);
     if (!doc)
         return -1;
@@ -199,40 +250,24 @@ static int user_add(struct admin_call *c)
     json_decref(doc);
     if (exists)
         return fail(c, 409, "UserAlreadyExists", "a user with this access key exists");
-    int rc = iam_user_add(key, secret, NULL);
+    int rc = iam_user_add(key, c->args.secret_key, NULL);
     if (rc == CAIRN_E_INVALID_ARGUMENT)
         return fail(c, 400, "InvalidArgument",
                     "the access key must be 3-128 characters without whitespace, '/', ':' or ','"
                     " and not root's; the secret 8-40 characters");
-    if (rc < 0)
-        return fail_rc(c, rc, NULL);
-    return persist(c);
+    return finish_change(c, rc);
 }
 
 static int user_remove(struct admin_call *c)
 {
-    const char *key = need_str(c, "accessKey");
-    if (!key)
-        return -1;
-    int rc = iam_user_remove(key);
-    if (rc == CAIRN_E_INVALID_ACCESS_KEY)
-        return fail(c, 404, "NoSuchUser", "the user does not exist");
-    if (rc < 0)
-        return fail_rc(c, rc, NULL);
-    return persist(c);
+    int rc = iam_user_remove(c->args.access_key);
+    return rc == CAIRN_E_INVALID_ACCESS_KEY ? no_such_user(c) : finish_change(c, rc);
 }
 
 static int user_set_enabled(struct admin_call *c, int enabled)
 {
-    const char *key = need_str(c, "accessKey");
-    if (!key)
-        return -1;
-    int rc = iam_user_set_enabled(key, enabled);
-    if (rc == CAIRN_E_INVALID_ACCESS_KEY)
-        return fail(c, 404, "NoSuchUser", "the user does not exist");
-    if (rc < 0)
-        return fail_rc(c, rc, NULL);
-    return persist(c);
+    int rc = iam_user_set_enabled(c->args.access_key, enabled);
+    return rc == CAIRN_E_INVALID_ACCESS_KEY ? no_such_user(c) : finish_change(c, rc);
 }
 
 static int user_enable(struct admin_call *c) { return user_set_enabled(c, 1); }
@@ -261,18 +296,13 @@ static int user_list(struct admin_call *c) { return list_users(c, ""); }
 
 static int user_info(struct admin_call *c)
 {
-    const char *key = need_str(c, "accessKey");
-    if (!key)
-        return -1;
     json_t *doc = snapshot(c);
     if (!doc)
         return -1;
-    json_t *u = find_in(doc, "users", "accessKey", key);
+    json_t *u = find_in(doc, "users", "accessKey", c->args.access_key);
     json_t *out = u ? user_json(doc, u) : NULL;
     json_decref(doc);
-    if (!u)
-        return fail(c, 404, "NoSuchUser", "the user does not exist");
-    return reply(c, out);
+    return u ? reply(c, out) : no_such_user(c);
 }
 
 /* ---- service accounts ---------------------------------------------------- */
@@ -292,9 +322,7 @@ static int random_text(struct admin_call *c, const char *alphabet, char *out, si
 
 static int svcacct_add(struct admin_call *c)
 {
-    const char *parent = need_str(c, "parent");
-    if (!parent)
-        return -1;
+    const char *parent = c->args.parent;
     json_t *doc = snapshot(c);
     if (!doc)
         return -1;
@@ -327,9 +355,7 @@ static int svcacct_add(struct admin_call *c)
 
 static int svcacct_remove(struct admin_call *c)
 {
-    const char *key = need_str(c, "accessKey");
-    if (!key)
-        return -1;
+    const char *key = c->args.access_key;
     json_t *doc = snapshot(c);
     if (!doc)
         return -1;
@@ -339,16 +365,12 @@ static int svcacct_remove(struct admin_call *c)
     json_decref(doc);
     if (!is_svc)
         return fail(c, 404, "NoSuchServiceAccount", "no service account has this access key");
-    int rc = iam_user_remove(key);
-    if (rc < 0)
-        return fail_rc(c, rc, NULL);
-    return persist(c);
+    return finish_change(c, iam_user_remove(key));
 }
 
 static int svcacct_list(struct admin_call *c)
 {
-    const char *parent = need_str(c, "parent");
-    return parent ? list_users(c, parent) : -1;
+    return list_users(c, c->args.parent);
 }
 
 /* ---- policies --------------------------------------------------------------- */
@@ -361,9 +383,7 @@ static const struct loaded_plugin *policy_plugin(struct admin_call *c)
 
 static int policy_create(struct admin_call *c)
 {
-    const char *name = need_str(c, "name");
-    if (!name)
-        return -1;
+    const char *name = c->args.name;
     json_t *pv = json_object_get(c->in, "policy");
     char *text = json_is_string(pv)   ? strdup(json_string_value(pv))
                  : json_is_object(pv) ? json_dumps(pv, JSON_COMPACT)
@@ -391,16 +411,12 @@ static int policy_create(struct admin_call *c)
     if (rc == CAIRN_E_INVALID_ARGUMENT)
         return fail(c, 400, "InvalidArgument",
                     "a policy name is 1-128 characters of A-Z a-z 0-9 _ . + = @ -");
-    if (rc < 0)
-        return fail_rc(c, rc, NULL);
-    return persist(c);
+    return finish_change(c, rc);
 }
 
 static int policy_delete(struct admin_call *c)
 {
-    const char *name = need_str(c, "name");
-    if (!name)
-        return -1;
+    const char *name = c->args.name;
     if (iam_canned_policy(name))
         return fail(c, 400, "InvalidArgument", "a canned policy cannot be deleted");
     int rc = iam_policy_remove(name);
@@ -433,9 +449,7 @@ static int policy_list(struct admin_call *c)
 
 static int policy_info(struct admin_call *c)
 {
-    const char *name = need_str(c, "name");
-    if (!name)
-        return -1;
+    const char *name = c->args.name;
     char *text = NULL;
     if (iam_policy_get(name, &text) < 0)
         return fail(c, 404, "NoSuchPolicy", "the policy does not exist");
@@ -449,14 +463,7 @@ static int policy_info(struct admin_call *c)
 
 static int policy_attach_detach(struct admin_call *c, int attach)
 {
-    int bad = 0;
-    const char *name = need_str(c, "name");
-    if (!name)
-        return -1;
-    const char *user = opt_str(c, "user", &bad);
-    const char *group = bad ? NULL : opt_str(c, "group", &bad);
-    if (bad)
-        return -1;
+    const char *name = c->args.name, *user = c->args.user, *group = c->args.group;
     if ((!user) == (!group))
         return fail(c, 400, "InvalidArgument", "give exactly one of \"user\" or \"group\"");
     char *text = NULL;
@@ -465,12 +472,10 @@ static int policy_attach_detach(struct admin_call *c, int attach)
     free(text);
     int rc = iam_policy_attach(name, user, group, attach);
     if (rc == CAIRN_E_INVALID_ACCESS_KEY)
-        return fail(c, 404, "NoSuchUser", "the user does not exist");
+        return no_such_user(c);
     if (rc == CAIRN_E_INVALID_ARGUMENT)
         return fail(c, 404, "NoSuchGroup", "the group does not exist");
-    if (rc < 0)
-        return fail_rc(c, rc, NULL);
-    return persist(c);
+    return finish_change(c, rc);
 }
 
 static int policy_attach(struct admin_call *c) { return policy_attach_detach(c, 1); }
@@ -492,11 +497,7 @@ static const char *arn_bucket(struct admin_call *c, const char *resource)
 
 static int policy_simulate(struct admin_call *c)
 {
-    const char *user = need_str(c, "user");
-    const char *action = user ? need_str(c, "action") : NULL;
-    const char *resource = action ? need_str(c, "resource") : NULL;
-    if (!resource)
-        return -1;
+    const char *user = c->args.user, *action = c->args.action, *resource = c->args.resource;
     json_t *ctx = json_object_get(c->in, "context");
     if (ctx && !json_is_object(ctx))
         return fail(c, 400, "InvalidArgument", "\"context\" must be an object of strings");
@@ -506,7 +507,7 @@ static int policy_simulate(struct admin_call *c)
     int rc = iam_lookup(c->req, user, &who, secret, sizeof(secret));
     memset(secret, 0, sizeof(secret));
     if (rc == CAIRN_E_INVALID_ACCESS_KEY)
-        return fail(c, 404, "NoSuchUser", "the user does not exist");
+        return no_such_user(c);
     if (rc == CAIRN_E_ACCESS_DENIED)
         return reply(c, json_pack("{s:s, s:s}", "decision", "deny", "explanation",
                                   "the user (or its parent) is disabled"));
@@ -600,29 +601,18 @@ static int policy_simulate(struct admin_call *c)
 
 static int group_add(struct admin_call *c)
 {
-    const char *name = need_str(c, "name");
-    const char **members;
-    size_t n;
-    if (!name || opt_strings(c, "members", &members, &n) < 0)
-        return -1;
-    int rc = iam_group_add_members(name, members, n);
+    int rc = iam_group_add_members(c->args.name, c->args.members.v, c->args.members.n);
     if (rc == CAIRN_E_INVALID_ARGUMENT)
         return fail(c, 400, "InvalidArgument",
                     "a group name is 1-128 characters of A-Z a-z 0-9 _ . + = @ -, and every "
                     "member must be an existing user");
-    if (rc < 0)
-        return fail_rc(c, rc, NULL);
-    return persist(c);
+    return finish_change(c, rc);
 }
 
 /* Removes the listed members, or (no "members") every member and the group. */
 static int group_remove(struct admin_call *c)
 {
-    const char *name = need_str(c, "name");
-    const char **members;
-    size_t n;
-    if (!name || opt_strings(c, "members", &members, &n) < 0)
-        return -1;
+    const char *name = c->args.name;
     json_t *doc = snapshot(c);
     if (!doc)
         return -1;
@@ -632,8 +622,8 @@ static int group_remove(struct admin_call *c)
         json_decref(doc);
         return fail(c, 404, "NoSuchGroup", "the group does not exist");
     }
-    if (json_object_get(c->in, "members")) {
-        rc = iam_group_remove_members(name, members, n);
+    if (c->args.members.v) {
+        rc = iam_group_remove_members(name, c->args.members.v, c->args.members.n);
     } else {
         json_t *all = json_object_get(g, "members");
         size_t k, na = json_array_size(all);
@@ -652,9 +642,7 @@ static int group_remove(struct admin_call *c)
             rc = iam_group_remove(name);
     }
     json_decref(doc);
-    if (rc < 0)
-        return fail_rc(c, rc, NULL);
-    return persist(c);
+    return finish_change(c, rc);
 }
 
 static int group_list(struct admin_call *c)
@@ -669,13 +657,10 @@ static int group_list(struct admin_call *c)
 
 static int group_info(struct admin_call *c)
 {
-    const char *name = need_str(c, "name");
-    if (!name)
-        return -1;
     json_t *doc = snapshot(c);
     if (!doc)
         return -1;
-    json_t *g = find_in(doc, "groups", "name", name);
+    json_t *g = find_in(doc, "groups", "name", c->args.name);
     json_t *out = g ? json_deep_copy(g) : NULL;
     json_decref(doc);
     if (!g)
@@ -687,11 +672,7 @@ static int group_info(struct admin_call *c)
 
 static int heal(struct admin_call *c)
 {
-    int bad = 0;
-    const char *bucket = opt_str(c, "bucket", &bad);
-    const char *key = bad ? NULL : opt_str(c, "key", &bad);
-    if (bad)
-        return -1;
+    const char *bucket = c->args.bucket, *key = c->args.key;
     if (key && !bucket)
         return fail(c, 400, "InvalidArgument", "a key needs a bucket");
     if (bucket && bucket[0] == '.')
@@ -742,29 +723,37 @@ static int info(struct admin_call *c)
 static const struct endpoint {
     const char *path, *action;
     int (*run)(struct admin_call *c);
+    struct field fields[MAX_FIELDS]; /* read into c->args before run */
 } endpoints[] = {
-    {"user/add", "admin:CreateUser", user_add},
-    {"user/remove", "admin:DeleteUser", user_remove},
-    {"user/enable", "admin:EnableUser", user_enable},
-    {"user/disable", "admin:DisableUser", user_disable},
-    {"user/list", "admin:ListUsers", user_list},
-    {"user/info", "admin:GetUser", user_info},
-    {"svcacct/add", "admin:CreateServiceAccount", svcacct_add},
-    {"svcacct/remove", "admin:RemoveServiceAccount", svcacct_remove},
-    {"svcacct/list", "admin:ListServiceAccounts", svcacct_list},
-    {"policy/create", "admin:CreatePolicy", policy_create},
-    {"policy/delete", "admin:DeletePolicy", policy_delete},
-    {"policy/list", "admin:ListUserPolicies", policy_list},
-    {"policy/info", "admin:GetPolicy", policy_info},
-    {"policy/attach", "admin:AttachUserOrGroupPolicy", policy_attach},
-    {"policy/detach", "admin:AttachUserOrGroupPolicy", policy_detach},
-    {"policy/simulate", "admin:SimulatePolicy", policy_simulate},
-    {"group/add", "admin:AddUserToGroup", group_add},
-    {"group/remove", "admin:RemoveUserFromGroup", group_remove},
-    {"group/list", "admin:ListGroups", group_list},
-    {"group/info", "admin:GetGroup", group_info},
-    {"heal", "admin:Heal", heal},
-    {"info", "admin:ServerInfo", info},
+    {"user/add", "admin:CreateUser", user_add,
+     {REQUIRED("accessKey", access_key), REQUIRED("secretKey", secret_key)}},
+    {"user/remove", "admin:DeleteUser", user_remove, {REQUIRED("accessKey", access_key)}},
+    {"user/enable", "admin:EnableUser", user_enable, {REQUIRED("accessKey", access_key)}},
+    {"user/disable", "admin:DisableUser", user_disable, {REQUIRED("accessKey", access_key)}},
+    {"user/list", "admin:ListUsers", user_list, {{NULL}}},
+    {"user/info", "admin:GetUser", user_info, {REQUIRED("accessKey", access_key)}},
+    {"svcacct/add", "admin:CreateServiceAccount", svcacct_add, {REQUIRED("parent", parent)}},
+    {"svcacct/remove", "admin:RemoveServiceAccount", svcacct_remove,
+     {REQUIRED("accessKey", access_key)}},
+    {"svcacct/list", "admin:ListServiceAccounts", svcacct_list, {REQUIRED("parent", parent)}},
+    {"policy/create", "admin:CreatePolicy", policy_create, {REQUIRED("name", name)}},
+    {"policy/delete", "admin:DeletePolicy", policy_delete, {REQUIRED("name", name)}},
+    {"policy/list", "admin:ListUserPolicies", policy_list, {{NULL}}},
+    {"policy/info", "admin:GetPolicy", policy_info, {REQUIRED("name", name)}},
+    {"policy/attach", "admin:AttachUserOrGroupPolicy", policy_attach,
+     {REQUIRED("name", name), OPTIONAL("user", user), OPTIONAL("group", group)}},
+    {"policy/detach", "admin:AttachUserOrGroupPolicy", policy_detach,
+     {REQUIRED("name", name), OPTIONAL("user", user), OPTIONAL("group", group)}},
+    {"policy/simulate", "admin:SimulatePolicy", policy_simulate,
+     {REQUIRED("user", user), REQUIRED("action", action), REQUIRED("resource", resource)}},
+    {"group/add", "admin:AddUserToGroup", group_add,
+     {REQUIRED("name", name), STRINGS("members", members)}},
+    {"group/remove", "admin:RemoveUserFromGroup", group_remove,
+     {REQUIRED("name", name), STRINGS("members", members)}},
+    {"group/list", "admin:ListGroups", group_list, {{NULL}}},
+    {"group/info", "admin:GetGroup", group_info, {REQUIRED("name", name)}},
+    {"heal", "admin:Heal", heal, {OPTIONAL("bucket", bucket), OPTIONAL("key", key)}},
+    {"info", "admin:ServerInfo", info, {{NULL}}},
 };
 
 /* 0 when `who` may perform `action`, else -1 after fail(). */
@@ -840,7 +829,8 @@ int admin_api_call(struct admin_api *api, struct cairn_req *req, const struct ca
         goto out;
     }
     c.in = in;
-    e->run(&c);
+    if (read_fields(&c, e->fields) == 0)
+        e->run(&c);
 out:
     json_decref(in);
     if (c.status == 200 && c.out) {
