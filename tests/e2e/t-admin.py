@@ -8,11 +8,9 @@ import os
 import subprocess
 import tempfile
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import ClientError
-
-from cairn_test import Server, tap, ROOT_USER, ROOT_PASSWORD, REGION
+from cairn_test import Server, tap, ROOT_USER, ROOT_PASSWORD
+import iam_helpers
+from iam_helpers import client, code_of
 
 BIN = os.environ.get("CAIRN_BIN", "cairn")
 
@@ -35,26 +33,8 @@ def admin(srv, *args, creds=None):
 
 
 def human(srv, *args):
-    env = dict(os.environ)
-    env.update({"CAIRN_ROOT_USER": ROOT_USER, "CAIRN_ROOT_PASSWORD": ROOT_PASSWORD,
-                "CAIRN_ENDPOINT": srv.endpoint})
-    p = subprocess.run([BIN, "admin"] + list(args), env=env, stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, timeout=60)
-    return p.returncode, p.stdout.decode("utf-8", "replace")
-
-
-def client(srv, key, secret):
-    cfg = Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1})
-    return boto3.client("s3", endpoint_url=srv.endpoint, aws_access_key_id=key,
-                        aws_secret_access_key=secret, region_name=REGION, config=cfg)
-
-
-def code_of(fn):
-    try:
-        fn()
-        return "OK"
-    except ClientError as e:
-        return e.response["Error"]["Code"]
+    """Runs `cairn admin ARGS` (human-readable output)."""
+    return iam_helpers.admin(srv, *args)
 
 
 def user_names(srv):

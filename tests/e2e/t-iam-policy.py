@@ -7,41 +7,14 @@ deliberately simple policy plugin loaded instead of auth-policy through the
 config file.  Ports 20050-20099."""
 import json
 import os
-import subprocess
 import tempfile
 import urllib.error
 import urllib.request
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from cairn_test import Server, tap, ROOT_USER, ROOT_PASSWORD, REGION
-
-BIN = os.environ.get("CAIRN_BIN", "cairn")
-
-
-def admin(srv, *args):
-    env = dict(os.environ)
-    env.update({"CAIRN_ROOT_USER": ROOT_USER, "CAIRN_ROOT_PASSWORD": ROOT_PASSWORD,
-                "CAIRN_ENDPOINT": srv.endpoint})
-    p = subprocess.run([BIN, "admin"] + list(args), env=env, stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, timeout=60)
-    return p.returncode, p.stdout.decode("utf-8", "replace")
-
-
-def client(srv, key, secret):
-    cfg = Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1})
-    return boto3.client("s3", endpoint_url=srv.endpoint, aws_access_key_id=key,
-                        aws_secret_access_key=secret, region_name=REGION, config=cfg)
-
-
-def code_of(fn):
-    try:
-        fn()
-        return "OK"
-    except ClientError as e:
-        return e.response["Error"]["Code"]
+from cairn_test import Server, tap
+from iam_helpers import admin, client, code_of
 
 
 def anon_get(srv, path):
