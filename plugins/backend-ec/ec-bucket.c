@@ -1,343 +1,76 @@
 /*
  * ec-bucket.c -- buckets, bucket configuration documents and object listing.
  *
- * A bucket is a directory on every drive (its encoded name) holding
- * ".bucket" (framed JSON: name, created, owner) and ".config/<name>" files,
- * all replicated on every drive and read by majority.
+ * Buckets and their documents are storage-common's (sc-bucket.h), read by a
+ * majority of the drives; listing reads each key's metadata from its set.
  */
 #include "ec-internal.h"
+#include "sc-bucket.h"
 #include "sc-frame.h"
 #include "sc-keypath.h"
 
-#include <errno.h>
-#include <jansson.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <xxhash.h>
 
-#define BUCKET_FILE ".bucket"
-#define CONFIG_MAX (20u << 20)
 #define LIST_META_MAX (64u << 20) /* as ec-meta.c's limit on metadata files */
 
-static int all_quorum(struct ec_state *st)
+/* The bucket documents as backend-ec keeps them: removed when deleted, read
+ * by a majority of the drives. */
+static struct sc_buckets docs(struct ec_state *st)
 {
-    return (int)st->n_drives / 2 + 1;
-}
-
-/* Reads `rel` on every drive and returns the payload most drives agree on
- * (absent counts as a value).  0 with *data_r (malloc'd) or NULL when the
- * majority says absent; CAIRN_E_READ_QUORUM when too few drives answered. */
-static int majority_read(struct ec_state *st, const char *rel, size_t max, char **data_r,
-                         size_t *len_r)
-{
-    size_t n = st->n_drives;
-    char **vals = calloc(n, sizeof(*vals));
-    size_t *lens = calloc(n, sizeof(*lens));
-    int *ans = calloc(n, sizeof(*ans));
-    uint64_t *h = calloc(n, sizeof(*h));
-    int rc = 0, answered = 0;
-    if (!vals || !lens || !ans || !h) {
-        rc = CAIRN_E_NOMEM;
-        goto out;
-    }
-    for (size_t i = 0; i < n; i++) {
-        struct sc_drive *d = st->drives[i];
-        if (!d->online)
-            continue;
-        int r = sc_frame_read(d, rel, max, &vals[i], &lens[i]);
-        if (r == 0) {
-            ans[i] = 1;
-            h[i] = XXH64(vals[i], lens[i], 0) | 1;
-        } else if (r == -ENOENT || r == -ENOTDIR) {
-            ans[i] = 1;
-            h[i] = 0;
-        }
-        answered += ans[i];
-    }
-    if (answered < (int)(n + 1) / 2 || answered == 0) {
-        rc = CAIRN_E_READ_QUORUM;
-        goto out;
-    }
-    int best = -1, best_c = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!ans[i])
-            continue;
-        int c = 0;
-        for (size_t j = 0; j < n; j++)
-            c += ans[j] && h[j] == h[i];
-        if (c > best_c || (c == best_c && h[i] != 0)) {
-            best = (int)i;
-            best_c = c;
-        }
-    }
-    *data_r = NULL;
-    *len_r = 0;
-    if (h[best]) {
-        *data_r = vals[best];
-        *len_r = lens[best];
-        vals[best] = NULL;
-    }
-out:
-    if (vals)
-        for (size_t i = 0; i < n; i++)
-            free(vals[i]);
-    free(vals);
-    free(lens);
-    free(ans);
-    free(h);
-    return rc;
-}
-
-/* Writes (data) or removes (NULL) `rel` on every drive; quorum of all drives. */
-static int write_all(struct ec_state *st, const char *rel, const void *data, size_t len)
-{
-    int ok = 0;
-    for (size_t i = 0; i < st->n_drives; i++) {
-        struct sc_drive *d = st->drives[i];
-        if (!d->online)
-            continue;
-        int r;
-        if (data)
-            r = sc_frame_write(d, rel, data, len, st->sync);
-        else {
-            r = d->ops->unlink(d, rel);
-            if (r == -ENOENT || r == -ENOTDIR)
-                r = 0;
-        }
-        ok += r == 0;
-    }
-    return ok >= all_quorum(st) ? 0 : CAIRN_E_WRITE_QUORUM;
-}
-
-static int bucket_meta(struct ec_state *st, struct cairn_req *req, const char *bucket,
-                       struct cairn_bucket_info *info)
-{
-    char rel[EC_PATH];
-    int rc = ec_bucket_rel(bucket, rel, sizeof(rel) - 16);
-    if (rc)
-        return CAIRN_E_NO_SUCH_BUCKET;
-    strcat(rel, "/" BUCKET_FILE);
-    char *data;
-    size_t len;
-    if ((rc = majority_read(st, rel, 65536, &data, &len)))
-        return rc;
-    if (!data)
-        return CAIRN_E_NO_SUCH_BUCKET;
-    json_t *o = json_loadb(data, len, 0, NULL);
-    free(data);
-    if (!o)
-        return CAIRN_E_CORRUPT;
-    if (info) {
-        info->name = st->sv->req_strdup(req, bucket);
-        info->created_ms = json_integer_value(json_object_get(o, "created"));
-        const char *owner = json_string_value(json_object_get(o, "owner"));
-        info->owner = st->sv->req_strdup(req, owner ? owner : "");
-    }
-    json_decref(o);
-    return 0;
+    return (struct sc_buckets){.sv = st->sv,
+                               .drives = st->drives,
+                               .n_drives = st->n_drives,
+                               .dircache = st->dircache,
+                               .sync = st->sync,
+                               .vote = SC_VOTE_MAJORITY};
 }
 
 int ec_bucket_head(void *state, struct cairn_req *req, const char *bucket,
                    struct cairn_bucket_info *info_r)
 {
-    return bucket_meta(state, req, bucket, info_r);
+    struct sc_buckets b = docs(state);
+    return sc_bucket_head(&b, req, bucket, info_r);
 }
 
-int ec_bucket_create(void *state, struct cairn_req *req, const struct cairn_bucket_info *b)
+int ec_bucket_create(void *state, struct cairn_req *req, const struct cairn_bucket_info *info)
 {
-    struct ec_state *st = state;
-    char rel[EC_PATH];
-    int rc = ec_bucket_rel(b->name, rel, sizeof(rel) - 16);
-    if (rc)
-        return rc;
-    rc = bucket_meta(st, req, b->name, NULL);
-    if (rc == 0)
-        return CAIRN_E_BUCKET_OWNED_BY_YOU;
-    if (rc != CAIRN_E_NO_SUCH_BUCKET)
-        return rc;
-    for (size_t i = 0; i < st->n_drives; i++)
-        if (st->drives[i]->online)
-            st->drives[i]->ops->mkdir_p(st->drives[i], rel);
-    json_t *o = json_pack("{ss sI ss}", "name", b->name, "created", (json_int_t)b->created_ms,
-                          "owner", b->owner ? b->owner : "");
-    char *s = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
-    if (!s)
-        return CAIRN_E_NOMEM;
-    strcat(rel, "/" BUCKET_FILE);
-    rc = write_all(st, rel, s, strlen(s));
-    free(s);
-    return rc;
-}
-
-static int cmp_names(const void *a, const void *b)
-{
-    const char *x = *(char *const *)a, *y = *(char *const *)b;
-    return strcmp(x ? x : "", y ? y : "");
+    struct sc_buckets b = docs(state);
+    return sc_bucket_create(&b, req, info);
 }
 
 int ec_bucket_list(void *state, struct cairn_req *req,
                    int (*emit)(void *ctx, const struct cairn_bucket_info *b), void *ctx)
 {
-    struct ec_state *st = state;
-    char **all = NULL;
-    size_t n_all = 0;
-    for (size_t i = 0; i < st->n_drives; i++) {
-        struct sc_drive *d = st->drives[i];
-        char **names;
-        size_t nn;
-        if (!d->online || d->ops->readdir(d, "", &names, &nn))
-            continue;
-        char **na = realloc(all, (n_all + nn + 1) * sizeof(*na));
-        if (!na) {
-            sc_names_free(names, nn);
-            continue;
-        }
-        all = na;
-        for (size_t j = 0; j < nn; j++) {
-            char dec[SC_PIECE + 2];
-            if (names[j][0] == '.' || sc_name_decode(names[j], dec, sizeof(dec)) <= 0) {
-                free(names[j]);
-                continue;
-            }
-            free(names[j]);
-            all[n_all++] = strdup(dec);
-        }
-        free(names);
-    }
-    int rc = 0;
-    /* sort and dedupe */
-    if (n_all)
-        qsort(all, n_all, sizeof(*all), cmp_names);
-    for (size_t i = 0; i < n_all && !rc; i++) {
-        if (!all[i] || (i && all[i - 1] && !strcmp(all[i - 1], all[i])))
-            continue;
-        struct cairn_bucket_info info;
-        if (bucket_meta(st, req, all[i], &info))
-            continue;
-        int r = emit(ctx, &info);
-        if (r < 0)
-            rc = r;
-        else if (r > 0)
-            break;
-    }
-    for (size_t i = 0; i < n_all; i++)
-        free(all[i]);
-    free(all);
-    return rc;
-}
-
-/* 1 when any key or upload remains in the bucket. */
-static int bucket_has_content(struct ec_state *st, const char *bucket, const char *rel)
-{
-    struct sc_walk *w = sc_walk_new(st->dircache, st->drives, st->n_drives, rel, "", "", 0);
-    if (!w)
-        return 1;
-    const char *key;
-    int r = sc_walk_next(w, &key);
-    sc_walk_free(w);
-    if (r != 0)
-        return 1;
-    char mpu[EC_PATH];
-    ec_fmt(mpu, sizeof(mpu), SC_SYS_DIR "/mpu/%s", rel);
-    for (size_t i = 0; i < st->n_drives; i++) {
-        struct sc_drive *d = st->drives[i];
-        char **names;
-        size_t nn;
-        if (!d->online || d->ops->readdir(d, mpu, &names, &nn))
-            continue;
-        sc_names_free(names, nn);
-        if (nn)
-            return 1;
-    }
-    return 0;
+    struct sc_buckets b = docs(state);
+    return sc_bucket_list(&b, req, emit, ctx);
 }
 
 int ec_bucket_delete(void *state, struct cairn_req *req, const char *bucket)
 {
-    struct ec_state *st = state;
-    char rel[EC_PATH];
-    int rc = bucket_meta(st, req, bucket, NULL);
-    if (rc)
-        return rc;
-    if ((rc = ec_bucket_rel(bucket, rel, sizeof(rel))))
-        return rc;
-    if (bucket_has_content(st, bucket, rel))
-        return CAIRN_E_BUCKET_NOT_EMPTY;
-    char mpu[EC_PATH];
-    ec_fmt(mpu, sizeof(mpu), SC_SYS_DIR "/mpu/%s", rel);
-    int ok = 0;
-    for (size_t i = 0; i < st->n_drives; i++) {
-        struct sc_drive *d = st->drives[i];
-        if (!d->online)
-            continue;
-        /* the metadata file first, so a half-deleted bucket reads as absent */
-        char bf[EC_PATH + 16];
-        ec_fmt(bf, sizeof(bf), "%s/" BUCKET_FILE, rel);
-        d->ops->unlink(d, bf);
-        d->ops->remove_tree(d, mpu);
-        ok += d->ops->remove_tree(d, rel) == 0;
-    }
-    return ok >= all_quorum(st) ? 0 : CAIRN_E_WRITE_QUORUM;
-}
-
-static int config_rel(const char *bucket, const char *name, char *out, size_t cap)
-{
-    char b[EC_PATH], n[EC_PATH];
-    if (ec_bucket_rel(bucket, b, sizeof(b)) || !*name || sc_name_encode(name, n, sizeof(n)))
-        return CAIRN_E_INVALID_ARGUMENT;
-    ec_fmt(out, cap, "%s/.config/%s", b, n);
-    return 0;
+    struct sc_buckets b = docs(state);
+    return sc_bucket_delete(&b, req, bucket, NULL, NULL); /* any key is content */
 }
 
 int ec_bucket_config_get(void *state, struct cairn_req *req, const char *bucket, const char *name,
                          char **data_r, size_t *len_r)
 {
-    struct ec_state *st = state;
-    char rel[EC_PATH];
-    int rc = bucket_meta(st, req, bucket, NULL);
-    if (rc || (rc = config_rel(bucket, name, rel, sizeof(rel))))
-        return rc;
-    char *data;
-    size_t len;
-    if ((rc = majority_read(st, rel, CONFIG_MAX, &data, &len)))
-        return rc;
-    if (!data)
-        return CAIRN_E_NO_SUCH_CONFIG;
-    *data_r = st->sv->req_alloc(req, len + 1);
-    if (!*data_r) {
-        free(data);
-        return CAIRN_E_NOMEM;
-    }
-    memcpy(*data_r, data, len + 1);
-    *len_r = len;
-    free(data);
-    return 0;
+    struct sc_buckets b = docs(state);
+    return sc_bucket_config_get(&b, req, bucket, name, data_r, len_r);
 }
 
 int ec_bucket_config_put(void *state, struct cairn_req *req, const char *bucket, const char *name,
                          const void *data, size_t len)
 {
-    struct ec_state *st = state;
-    char rel[EC_PATH];
-    int rc = bucket_meta(st, req, bucket, NULL);
-    if (rc || (rc = config_rel(bucket, name, rel, sizeof(rel))))
-        return rc;
-    if (len > CONFIG_MAX)
-        return CAIRN_E_ENTITY_TOO_LARGE;
-    return write_all(st, rel, data ? data : "", len);
+    struct sc_buckets b = docs(state);
+    return sc_bucket_config_put(&b, req, bucket, name, data, len);
 }
 
 int ec_bucket_config_delete(void *state, struct cairn_req *req, const char *bucket,
                             const char *name)
 {
-    struct ec_state *st = state;
-    char rel[EC_PATH];
-    int rc = bucket_meta(st, req, bucket, NULL);
-    if (rc || (rc = config_rel(bucket, name, rel, sizeof(rel))))
-        return rc;
-    return write_all(st, rel, NULL, 0);
+    struct sc_buckets b = docs(state);
+    return sc_bucket_config_delete(&b, req, bucket, name);
 }
 
 /* ---- listing ---- */
@@ -459,7 +192,7 @@ int ec_object_list(void *state, struct cairn_req *req, const struct cairn_list *
 {
     struct ec_state *st = state;
     char rel[EC_PATH];
-    int rc = bucket_meta(st, req, l->bucket, NULL);
+    int rc = ec_bucket_head(st, req, l->bucket, NULL);
     if (rc || (rc = ec_bucket_rel(l->bucket, rel, sizeof(rel))))
         return rc;
     const char *prefix = l->prefix ? l->prefix : "", *after = l->after ? l->after : "";

@@ -4,6 +4,9 @@
  */
 #include "ec-internal.h"
 #include "sc-frame.h"
+#include "sc-bucket.h"
+#include "sc-config.h"
+#include "sc-info.h"
 #include "sc-keypath.h"
 #include "sc-util.h"
 
@@ -45,24 +48,12 @@ void ec_distribution(const char *bucket, const char *key, int n, uint8_t *dist)
 
 int ec_bucket_rel(const char *bucket, char *out, size_t cap)
 {
-    if (!*bucket || sc_name_encode(bucket, out, cap))
-        return CAIRN_E_INVALID_BUCKET_NAME;
-    return 0;
+    return sc_bucket_rel(bucket, out, cap);
 }
 
 int ec_key_rel(const char *bucket, const char *key, char *out, size_t cap)
 {
-    int rc = sc_key_check(key);
-    if (rc)
-        return rc;
-    rc = ec_bucket_rel(bucket, out, cap);
-    if (rc)
-        return rc;
-    size_t n = strlen(out);
-    if (n + 2 >= cap)
-        return CAIRN_E_KEY_TOO_LONG;
-    out[n++] = '/';
-    return sc_key_encode(key, out + n, cap - n);
+    return sc_bucket_key_rel(bucket, key, out, cap);
 }
 
 int ec_bucket_exists(struct ec_state *st, size_t set, const char *bucket)
@@ -140,30 +131,9 @@ int ec_storage_class(struct ec_state *st, size_t n_attrs, const struct cairn_kv 
 }
 
 int ec_fill_info(struct ec_state *st, struct cairn_req *req, const struct sc_version *v,
-                 int is_latest, enum cairn_versioning shown, struct cairn_object_info *info)
+                int is_latest, enum cairn_versioning shown, struct cairn_object_info *info)
 {
-    memset(info, 0, sizeof(*info));
-    info->size = v->size;
-    info->mtime_ms = v->mtime_ms;
-    ec_fmt(info->etag, sizeof(info->etag), "%s", v->etag);
-    if (!(shown == CAIRN_VERSIONING_OFF && !strcmp(v->id, "null")))
-        ec_fmt(info->version_id, sizeof(info->version_id), "%s", v->id);
-    info->is_delete_marker = v->delete_marker;
-    info->is_latest = is_latest;
-    info->parts_count = v->parts_count;
-    if (v->n_attrs) {
-        info->attrs = st->sv->req_alloc(req, v->n_attrs * sizeof(*info->attrs));
-        if (!info->attrs)
-            return CAIRN_E_NOMEM;
-        for (size_t i = 0; i < v->n_attrs; i++) {
-            info->attrs[i].name = st->sv->req_strdup(req, v->attrs[i].name);
-            info->attrs[i].value = st->sv->req_strdup(req, v->attrs[i].value);
-            if (!info->attrs[i].name || !info->attrs[i].value)
-                return CAIRN_E_NOMEM;
-        }
-        info->n_attrs = v->n_attrs;
-    }
-    return 0;
+    return sc_fill_info(st->sv, req, v, is_latest, shown, info);
 }
 
 /* ---- formats ---- */
@@ -415,31 +385,13 @@ static int ec_init(const struct cairn_services *sv, const struct cairn_config *c
     pthread_cond_init(&st->cond, NULL);
     sc_locks_init(&st->locks);
     sc_locks_init(&st->upload_locks);
-    int rc = CAIRN_E_INVALID_ARGUMENT;
+    int rc = CAIRN_E_NOMEM;
     st->dircache = sc_dircache_new();
-    size_t n = sv->config_list_count(cfg, "drives");
-    if (!st->dircache) {
-        rc = CAIRN_E_NOMEM;
+    if (!st->dircache ||
+        (rc = sc_config_drives(sv, cfg, "backend-ec", 1024, &st->drives, &st->n_drives)))
         goto fail;
-    }
-    if (n == 0 || n > 1024) {
-        sv->log(NULL, CAIRN_LOG_ERROR, "backend-ec: `drives` must list 1 to 1024 directories");
-        goto fail;
-    }
-    st->drives = calloc(n, sizeof(*st->drives));
-    if (!st->drives) {
-        rc = CAIRN_E_NOMEM;
-        goto fail;
-    }
-    for (size_t i = 0; i < n; i++) {
-        const char *path = sv->config_list_item(cfg, "drives", i);
-        if (!path || !(st->drives[i] = sc_drive_local_new(path))) {
-            sv->log(NULL, CAIRN_LOG_ERROR, "backend-ec: bad drive path #%zu", i);
-            goto fail;
-        }
-        st->drives[i]->index = (int)i;
-        st->n_drives++;
-    }
+    rc = CAIRN_E_INVALID_ARGUMENT;
+    size_t n = st->n_drives;
     size_t dflt_set = n;
     if (n > 16)
         for (dflt_set = 16; n % dflt_set; dflt_set--)
@@ -466,21 +418,13 @@ static int ec_init(const struct cairn_services *sv, const struct cairn_config *c
         goto fail;
     }
     ec_fmt(st->codec, sizeof(st->codec), "%s", codec);
-    int64_t bs = sv->config_int(cfg, "block_size", 1 << 20);
-    if (bs < 4096 || bs > (64 << 20)) {
-        sv->log(NULL, CAIRN_LOG_ERROR, "backend-ec: block_size must be 4 KiB..64 MiB");
+    struct sc_storage_settings set;
+    if ((rc = sc_config_storage(sv, cfg, "backend-ec", &set)))
         goto fail;
-    }
-    st->block_size = (uint64_t)bs;
-    int64_t il = sv->config_int(cfg, "inline_limit", 128 << 10);
-    st->inline_limit = il < 0 ? 0 : (uint64_t)il > st->block_size ? st->block_size : (uint64_t)il;
-    const char *sync = sv->config_string(cfg, "sync", "always");
-    if (strcmp(sync, "always") && strcmp(sync, "none")) {
-        sv->log(NULL, CAIRN_LOG_ERROR, "backend-ec: sync must be \"always\" or \"none\"");
-        goto fail;
-    }
-    st->sync = !strcmp(sync, "always");
-    st->scanner_interval_s = sv->config_int(cfg, "scanner_interval_s", 3600);
+    st->block_size = set.block_size;
+    st->inline_limit = set.inline_limit;
+    st->sync = set.sync;
+    st->scanner_interval_s = set.scanner_interval_s;
     if ((rc = setup_drives(st)))
         goto fail;
     if (st->scanner_interval_s > 0 || st->heal_pending) {
