@@ -15,14 +15,16 @@
  *     open tmp/ID.w (create), write the metadata (+ size/k bytes), fdatasync,
  *     close; rename to KEYDIR/.obj fails (no KEYDIR): mkdir KEYDIR, fsync
  *     the bucket dir; rename; fsync KEYDIR.  = 3 syncs, 1 rename, 1 mkdir.
- *   larger: first the shard file: open tmp/ID.s, one write per 1 MiB stripe
+ *   larger: first the shard file: open tmp/ID.s, one pwritev per 1 MiB stripe
  *     block (8-byte checksum + size/k bytes), fdatasync, close; then the
  *     commit: mkdir KEYDIR (fsync bucket dir), mkdir KEYDIR/.d.ID (fsync
  *     KEYDIR), rename the shard to .d.ID/part.1, fsync .d.ID, then the
  *     metadata as above (its rename finds KEYDIR).  = 6 syncs, 2 renames.
  *
- * backend-ec does each phase on all drives of the set at once (one thread per
- * drive, started per phase, as ec_parallel does), so this loop does too.
+ * backend-ec does each phase on all drives of the set at once (sc_parallel:
+ * the caller takes drive 0, helper threads that persist across requests take
+ * the others), so this loop does too: each worker keeps one helper thread
+ * per other drive and hands it each phase.
  * Prints objects per second as JSON.
  */
 #include <errno.h>
@@ -33,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,11 +46,26 @@ static char **drives;
 static int ndrives;
 static volatile int stop_flag;
 
+struct worker;
+
+/* A worker's persistent helper for one drive (drives 1..n-1). */
+struct helper {
+    pthread_t t;
+    struct worker *w;
+    int drive;
+};
+
 struct worker {
     pthread_t t;
     int id;
     long done, errors;
     char *buf;
+    /* the phase handed to the helpers: a new generation starts one */
+    pthread_mutex_t mu;
+    pthread_cond_t go, finished;
+    long gen, obj;
+    int phase, running, failed, quit;
+    struct helper *helpers;
 };
 
 static double now_s(void)
@@ -57,27 +75,25 @@ static double now_s(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Writes len bytes of buf, with an 8-byte write (the block checksum) before
- * every `block` bytes when block > 0, as sc_block_write does; then
+/* Writes len bytes of buf, each `block` bytes preceded by an 8-byte checksum
+ * in the same pwritev when block > 0, as sc_block_write does; then
  * fdatasync and close. */
 static int write_file_sync(const char *path, const char *buf, size_t len, size_t block)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         return -1;
-    size_t off = 0;
+    size_t off = 0, written = 0;
     while (off < len) {
         size_t want = block && len - off > block ? block : len - off;
-        if (block && write(fd, buf, 8) != 8) {
-            close(fd);
-            return -1;
-        }
-        ssize_t n = write(fd, buf + (block ? 0 : off), want);
+        struct iovec iov[2] = {{(void *)buf, 8}, {(void *)(buf + (block ? 0 : off)), want}};
+        ssize_t n = block ? pwritev(fd, iov, 2, (off_t)written) : pwrite(fd, iov[1].iov_base, want, (off_t)written);
         if (n <= 0) {
             close(fd);
             return -1;
         }
-        off += (size_t)n;
+        written += (size_t)n;
+        off += (size_t)n - (block ? 8 : 0);
     }
     int rc = fdatasync(fd);
     close(fd);
@@ -135,35 +151,63 @@ static void drive_work(struct drive_job *j)
         j->failed = 1;
 }
 
-static void *drive_main(void *arg)
+static void *helper_main(void *arg)
 {
-    drive_work(arg);
+    struct helper *h = arg;
+    struct worker *w = h->w;
+    long seen = 0;
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        while (w->gen == seen && !w->quit)
+            pthread_cond_wait(&w->go, &w->mu);
+        if (w->quit)
+            break;
+        seen = w->gen;
+        struct drive_job j = {.w = w, .drive = h->drive, .phase = w->phase, .obj = w->obj};
+        pthread_mutex_unlock(&w->mu);
+        drive_work(&j);
+        pthread_mutex_lock(&w->mu);
+        w->failed += j.failed;
+        if (--w->running == 0)
+            pthread_cond_signal(&w->finished);
+    }
+    pthread_mutex_unlock(&w->mu);
     return NULL;
 }
 
-/* Runs one phase on every drive at once: a thread per drive but the first.
- * Returns the number of drives that failed. */
+/* Runs one phase on every drive at once: drive 0 here, the others on the
+ * worker's helpers.  Returns the number of drives that failed. */
 static int all_drives(struct worker *w, long obj, int phase)
 {
-    pthread_t th[64];
-    struct drive_job jobs[64];
-    int n = ndrives < 64 ? ndrives : 64;
-    for (int d = 0; d < n; d++)
-        jobs[d] = (struct drive_job){.w = w, .drive = d, .phase = phase, .obj = obj};
-    for (int d = 1; d < n; d++)
-        pthread_create(&th[d], NULL, drive_main, &jobs[d]);
-    drive_work(&jobs[0]);
-    int failed = jobs[0].failed;
-    for (int d = 1; d < n; d++) {
-        pthread_join(th[d], NULL);
-        failed += jobs[d].failed;
-    }
+    pthread_mutex_lock(&w->mu);
+    w->obj = obj;
+    w->phase = phase;
+    w->failed = 0;
+    w->running = ndrives - 1;
+    w->gen++;
+    pthread_cond_broadcast(&w->go);
+    pthread_mutex_unlock(&w->mu);
+    struct drive_job j = {.w = w, .drive = 0, .phase = phase, .obj = obj};
+    drive_work(&j);
+    pthread_mutex_lock(&w->mu);
+    while (w->running > 0)
+        pthread_cond_wait(&w->finished, &w->mu);
+    int failed = w->failed + j.failed;
+    pthread_mutex_unlock(&w->mu);
     return failed;
 }
 
 static void *run(void *arg)
 {
     struct worker *w = arg;
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->go, NULL);
+    pthread_cond_init(&w->finished, NULL);
+    w->helpers = calloc((size_t)ndrives, sizeof(*w->helpers));
+    for (int d = 1; d < ndrives; d++) {
+        w->helpers[d] = (struct helper){.w = w, .drive = d};
+        pthread_create(&w->helpers[d].t, NULL, helper_main, &w->helpers[d]);
+    }
     while (!stop_flag) {
         long obj = w->done + w->errors;
         int failed = size > inline_limit ? all_drives(w, obj, 0) : 0;
@@ -174,6 +218,13 @@ static void *run(void *arg)
         else
             w->done++;
     }
+    pthread_mutex_lock(&w->mu);
+    w->quit = 1;
+    pthread_cond_broadcast(&w->go);
+    pthread_mutex_unlock(&w->mu);
+    for (int d = 1; d < ndrives; d++)
+        pthread_join(w->helpers[d].t, NULL);
+    free(w->helpers);
     return NULL;
 }
 

@@ -163,8 +163,10 @@ int ec_write_body(struct ec_state *st, struct cairn_req *req, size_t set, const 
         block++;
     }
     int n_ok = 0;
-    struct sync_job sj = {st, d, w, fh, rc == 0 && st->sync};
-    sc_parallel(n, sync_one, &sj);
+    if (opened) { /* inline and empty bodies have no shard files */
+        struct sync_job sj = {st, d, w, fh, rc == 0 && st->sync};
+        sc_parallel(n, sync_one, &sj);
+    }
     for (int s = 0; s < n; s++)
         n_ok += w->ok[s];
     if (!rc && n_ok < wq)

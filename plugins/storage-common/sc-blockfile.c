@@ -20,10 +20,15 @@ int sc_block_write(struct sc_drive *d, int fh, uint64_t block, size_t full_len,
     uint8_t sum[SC_BLOCK_SUM];
     sc_put_be64(sum, sc_xxh64(data, len));
     uint64_t off = sc_block_offset(block, full_len);
-    ssize_t n = d->ops->pwrite(d, fh, sum, SC_BLOCK_SUM, off);
-    if (n < 0)
-        return (int)n;
-    n = d->ops->pwrite(d, fh, data, len, off + SC_BLOCK_SUM);
+    ssize_t n;
+    if (d->ops->pwritev) {
+        struct iovec iov[2] = {{sum, SC_BLOCK_SUM}, {(void *)data, len}};
+        n = d->ops->pwritev(d, fh, iov, 2, off);
+    } else {
+        n = d->ops->pwrite(d, fh, sum, SC_BLOCK_SUM, off);
+        if (n >= 0)
+            n = d->ops->pwrite(d, fh, data, len, off + SC_BLOCK_SUM);
+    }
     return n < 0 ? (int)n : 0;
 }
 

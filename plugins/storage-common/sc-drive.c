@@ -108,6 +108,41 @@ static ssize_t l_pwrite(struct sc_drive *d, int fh, const void *buf, size_t len,
     return (ssize_t)done;
 }
 
+static ssize_t l_pwritev(struct sc_drive *d, int fh, const struct iovec *iov, int iovcnt,
+                         uint64_t off)
+{
+    struct iovec v[8];
+    if (iovcnt < 1 || iovcnt > 8)
+        return -EINVAL;
+    memcpy(v, iov, (size_t)iovcnt * sizeof(*v));
+    size_t total = 0;
+    int first = 0;
+    for (;;) {
+        while (first < iovcnt && v[first].iov_len == 0)
+            first++;
+        if (first == iovcnt)
+            return (ssize_t)total;
+        ssize_t n = pwritev(fh, v + first, iovcnt - first, (off_t)(off + total));
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        if (n == 0)
+            return -EIO;
+        total += (size_t)n;
+        /* a short write: skip what went out and go on with the rest */
+        while ((size_t)n >= v[first].iov_len) {
+            n -= (ssize_t)v[first].iov_len;
+            v[first].iov_len = 0;
+            if (++first == iovcnt)
+                return (ssize_t)total;
+        }
+        v[first].iov_base = (char *)v[first].iov_base + n;
+        v[first].iov_len -= (size_t)n;
+    }
+}
+
 static ssize_t l_pread(struct sc_drive *d, int fh, void *buf, size_t len, uint64_t off)
 {
     size_t done = 0;
@@ -267,7 +302,7 @@ static const struct sc_drive_ops local_ops = {
     .stat = l_stat, .mkdir_p = l_mkdir_p, .open = l_open, .pwrite = l_pwrite,
     .pread = l_pread, .fsync = l_fsync, .close = l_close, .rename = l_rename,
     .fsync_dir = l_fsync_dir, .readdir = l_readdir, .unlink = l_unlink, .rmdir = l_rmdir,
-    .remove_tree = l_remove_tree, .free = l_free,
+    .remove_tree = l_remove_tree, .free = l_free, .pwritev = l_pwritev,
 };
 
 struct sc_drive *sc_drive_local_new(const char *root)

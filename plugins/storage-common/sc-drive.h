@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 struct sc_drive;
 
@@ -45,6 +46,11 @@ struct sc_drive_ops {
     /* Removes `rel` and everything below it; absent is success. */
     int (*remove_tree)(struct sc_drive *d, const char *rel);
     void (*free)(struct sc_drive *d);
+    /* Writes the buffers of iov[0..iovcnt) back to back at `off` in one call
+     * where the drive can (a checksum and its block: one syscall, not two).
+     * Returns the byte count written (all of them) or a negative errno. */
+    ssize_t (*pwritev)(struct sc_drive *d, int fh, const struct iovec *iov, int iovcnt,
+                       uint64_t off);
 };
 
 struct sc_drive {
