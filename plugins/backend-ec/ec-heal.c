@@ -204,6 +204,91 @@ static int heal_part(struct ec_state *st, size_t set, const char *kdir, const st
     return rc;
 }
 
+/* Heals one metadata file of a key (q, loaded): rebuilds the shards of its
+ * versions and rewrites the copies of drives that disagree. */
+static int heal_file(struct ec_state *st, size_t set, const char *bucket, const char *kdir,
+                     struct ec_qmeta *q, int *rebuilt, int *metas)
+{
+    const struct sc_objmeta *ag = ec_qmeta_agreed(q);
+    struct heal_ctx hc;
+    memset(&hc, 0, sizeof(hc));
+    hc.st = st;
+    hc.q = q;
+    hc.n_versions = ag->n;
+    hc.inl = calloc(ag->n + 1, sizeof(*hc.inl));
+    hc.inl_len = calloc(ag->n + 1, sizeof(*hc.inl_len));
+    hc.inl_set = calloc(ag->n + 1, sizeof(*hc.inl_set));
+    int rc = 0;
+    if (!hc.inl || !hc.inl_len || !hc.inl_set)
+        rc = CAIRN_E_NOMEM;
+    struct sc_drive **d = ec_set_drives(st, set);
+    for (int pos = 0; pos < q->n; pos++)
+        hc.need_meta[pos] = d[pos]->online && !q->agree[pos];
+    for (size_t i = 0; i < ag->n && !rc; i++) {
+        const struct sc_version *v = &ag->v[i];
+        if (v->delete_marker)
+            continue;
+        if (!v->data_dir[0]) {
+            rc = heal_inline(&hc, i, v);
+            continue;
+        }
+        for (size_t p = 0; p < v->n_parts && !rc; p++)
+            rc = heal_part(st, set, kdir, v, &v->parts[p], rebuilt);
+    }
+    int n = 0;
+    for (int pos = 0; pos < q->n; pos++)
+        n += hc.need_meta[pos];
+    if (!rc && n) {
+        rc = ec_meta_commit(st, set, bucket, NULL, q, 0, heal_mutate, &hc, NULL);
+        __atomic_add_fetch(&st->healed_meta, (uint64_t)n, __ATOMIC_RELAXED);
+        *metas += n;
+    }
+    for (size_t i = 0; hc.inl && i < hc.n_versions; i++)
+        for (int s = 0; s < SC_MAX_SHARDS; s++)
+            free(hc.inl[i][s]);
+    free(hc.inl);
+    free(hc.inl_len);
+    free(hc.inl_set);
+    return rc;
+}
+
+/* Data directories no version refers to (left by a crash between moving data
+ * in and writing metadata; every such move happens under the key's lock). */
+static void remove_orphan_dirs(struct ec_state *st, size_t set, const char *kdir, char **used,
+                               size_t n_used)
+{
+    struct sc_drive **d = ec_set_drives(st, set);
+    for (size_t pos = 0; pos < st->set_size; pos++) {
+        char **names;
+        size_t nn;
+        if (!d[pos]->online || d[pos]->ops->readdir(d[pos], kdir, &names, &nn))
+            continue;
+        for (size_t j = 0; j < nn; j++) {
+            if (strncmp(names[j], ".d.", 3))
+                continue;
+            int in_use = 0;
+            for (size_t i = 0; i < n_used && !in_use; i++)
+                in_use = !strcmp(used[i], names[j] + 3);
+            if (!in_use) {
+                char orphan[EC_PATH + 64];
+                ec_fmt(orphan, sizeof(orphan), "%s/%s", kdir, names[j]);
+                d[pos]->ops->remove_tree(d[pos], orphan);
+            }
+        }
+        sc_names_free(names, nn);
+    }
+}
+
+/* Removes version file q->rel from every drive (a copy left by a delete a
+ * drive missed, or a duplicate of the head left by a crash). */
+static void remove_version_file(struct ec_state *st, struct ec_qmeta *q)
+{
+    (void)st;
+    for (int pos = 0; pos < q->n; pos++)
+        if (q->drive[pos]->online && q->status[pos] != -ENOENT)
+            q->drive[pos]->ops->unlink(q->drive[pos], q->rel);
+}
+
 int ec_heal_key(struct ec_state *st, struct cairn_req *req, const char *bucket, const char *key)
 {
     char kdir[EC_PATH];
@@ -225,60 +310,49 @@ int ec_heal_key(struct ec_state *st, struct cairn_req *req, const char *bucket, 
                     bucket, key);
         return rc;
     }
-    const struct sc_objmeta *ag = ec_qmeta_agreed(&q);
-    struct heal_ctx hc;
-    memset(&hc, 0, sizeof(hc));
-    hc.st = st;
-    hc.q = &q;
-    hc.n_versions = ag->n;
-    hc.inl = calloc(ag->n + 1, sizeof(*hc.inl));
-    hc.inl_len = calloc(ag->n + 1, sizeof(*hc.inl_len));
-    hc.inl_set = calloc(ag->n + 1, sizeof(*hc.inl_set));
-    if (!hc.inl || !hc.inl_len || !hc.inl_set)
+    char head_id[64] = "", head_name[SC_VNAME_MAX] = "";
+    char **used = calloc(1, sizeof(*used)), **names = NULL;
+    size_t n_used = 0, nn = 0;
+    if (!used)
         rc = CAIRN_E_NOMEM;
-    struct sc_drive **d = ec_set_drives(st, set);
-    for (int pos = 0; pos < q.n; pos++)
-        hc.need_meta[pos] = d[pos]->online && !q.agree[pos];
-    int rebuilt = 0;
-    for (size_t i = 0; i < ag->n && !rc; i++) {
-        const struct sc_version *v = &ag->v[i];
-        if (v->delete_marker)
-            continue;
-        if (!v->data_dir[0]) {
-            rc = heal_inline(&hc, i, v);
-            continue;
+    const struct sc_objmeta *ag = ec_qmeta_agreed(&q);
+    if (!rc && ag->n) {
+        ec_fmt(head_id, sizeof(head_id), "%s", ag->v[0].id);
+        sc_meta_vname(head_id, head_name);
+        if ((used[0] = strdup(ag->v[0].data_dir)))
+            n_used = 1;
+    }
+    int rebuilt = 0, metas = 0, complete = 1;
+    if (!rc)
+        rc = heal_file(st, set, bucket, kdir, &q, &rebuilt, &metas);
+    ec_qmeta_clear(&q);
+    if (!rc)
+        rc = sc_meta_older_names(ec_set_drives(st, set), (int)st->set_size, kdir, NULL, &names,
+                                 &nn);
+    for (size_t i = 0; i < nn && !rc; i++) {
+        int r = ec_meta_read_at(st, set, bucket, key, names[i], &q);
+        ag = ec_qmeta_agreed(&q);
+        if (r == CAIRN_E_NO_SUCH_KEY || (!r && (!ag->n || !strcmp(names[i], head_name)))) {
+            remove_version_file(st, &q);
+            metas++;
+        } else if (r) {
+            complete = 0;
+        } else {
+            char **nu = realloc(used, (n_used + 1) * sizeof(*used));
+            if (nu && (nu[n_used] = strdup(ag->v[0].data_dir)))
+                n_used++;
+            if (nu)
+                used = nu;
+            rc = heal_file(st, set, bucket, kdir, &q, &rebuilt, &metas);
         }
-        for (size_t p = 0; p < v->n_parts && !rc; p++)
-            rc = heal_part(st, set, kdir, v, &v->parts[p], &rebuilt);
+        ec_qmeta_clear(&q);
     }
-    /* data directories no version refers to (left by a crash between moving
-     * data in and writing metadata; every such move happens under this lock) */
-    for (int pos = 0; pos < q.n && !rc; pos++) {
-        char **names;
-        size_t nn;
-        if (!d[pos]->online || d[pos]->ops->readdir(d[pos], kdir, &names, &nn))
-            continue;
-        for (size_t j = 0; j < nn; j++) {
-            if (strncmp(names[j], ".d.", 3))
-                continue;
-            int used = 0;
-            for (size_t i = 0; i < ag->n && !used; i++)
-                used = !strcmp(ag->v[i].data_dir, names[j] + 3);
-            if (!used) {
-                char orphan[EC_PATH + 64];
-                ec_fmt(orphan, sizeof(orphan), "%s/%s", kdir, names[j]);
-                d[pos]->ops->remove_tree(d[pos], orphan);
-            }
-        }
-        sc_names_free(names, nn);
-    }
-    int metas = 0;
-    for (int pos = 0; pos < q.n; pos++)
-        metas += hc.need_meta[pos];
-    if (!rc && metas) {
-        rc = ec_meta_commit(st, set, bucket, key, &q, 0, heal_mutate, &hc);
-        __atomic_add_fetch(&st->healed_meta, (uint64_t)metas, __ATOMIC_RELAXED);
-    }
+    sc_names_free(names, nn);
+    if (!rc && complete && n_used)
+        remove_orphan_dirs(st, set, kdir, used, n_used);
+    for (size_t i = 0; i < n_used; i++)
+        free(used[i]);
+    free(used);
     if (rc)
         __atomic_add_fetch(&st->heal_errors, 1, __ATOMIC_RELAXED);
     if (rebuilt || metas) {
@@ -287,13 +361,6 @@ int ec_heal_key(struct ec_state *st, struct cairn_req *req, const char *bucket, 
         st->sv->metric_add("cairn_heal_shards_total", rebuilt);
         st->sv->metric_add("cairn_heal_metadata_total", metas);
     }
-    for (size_t i = 0; hc.inl && i < hc.n_versions; i++)
-        for (int s = 0; s < SC_MAX_SHARDS; s++)
-            free(hc.inl[i][s]);
-    free(hc.inl);
-    free(hc.inl_len);
-    free(hc.inl_set);
-    ec_qmeta_clear(&q);
     pthread_rwlock_unlock(lk);
     return rc;
 }

@@ -15,6 +15,7 @@
 #include "ec-codec.h"
 #include "sc-drive.h"
 #include "sc-lock.h"
+#include "sc-meta.h"
 #include "sc-objmeta.h"
 #include "sc-parallel.h"
 #include "sc-walk.h"
@@ -93,44 +94,60 @@ void ec_check_drives(struct ec_state *st);
 
 /* ---- metadata quorum (ec-meta.c) ---- */
 
-struct ec_qmeta {
-    int n;                               /* drives in the set */
-    int status[EC_MAX_SET];              /* 0 read, -ENOENT absent, else failed/corrupt */
-    struct sc_objmeta m[EC_MAX_SET];     /* per drive, when status == 0 */
-    uint8_t *raw[EC_MAX_SET];            /* the file as read (for undo) */
-    size_t raw_len[EC_MAX_SET];
-    int agree[EC_MAX_SET];               /* 1 when drive holds the chosen metadata */
-    int chosen;                          /* a drive holding it, -1 when none */
-    int n_agree, n_absent;
-};
+/* A key's metadata file as read from the drives of its set: the shared type
+ * of sc-meta.h under the name the ec files use. */
+#define ec_qmeta sc_qmeta
+
+/* The commit policy of backend-ec (inline bytes are per-drive shards, no
+ * tombstones). */
+void ec_meta_policy(struct ec_state *st, struct sc_meta_policy *p);
 
 /*
- * Reads a key's metadata from every drive of its set and picks the version
- * list a quorum agrees on.  Returns 0 (q->chosen >= 0), CAIRN_E_NO_SUCH_KEY
- * (absent on enough drives), or CAIRN_E_READ_QUORUM.  Always release q with
- * ec_qmeta_clear.
+ * Reads a key's head metadata (.obj: its latest version) from every drive of
+ * its set and picks the copy k drives agree on.  Returns 0 (q->chosen >= 0),
+ * CAIRN_E_NO_SUCH_KEY (absent on enough drives), or CAIRN_E_READ_QUORUM.
+ * Always release q with ec_qmeta_clear.
  */
 int ec_meta_read(struct ec_state *st, size_t set, const char *bucket, const char *key,
                  struct ec_qmeta *q);
-void ec_qmeta_clear(struct ec_qmeta *q);
+/* The same for the older version file .v/<vname> (vname NULL: the head). */
+int ec_meta_read_at(struct ec_state *st, size_t set, const char *bucket, const char *key,
+                    const char *vname, struct ec_qmeta *q);
+/* Every version of the key, newest first, for ListObjectVersions
+ * (sc_meta_read_all); takes the key's read lock.  0 or an error; clear *all. */
+int ec_meta_read_all(struct ec_state *st, size_t set, const char *bucket, const char *key,
+                     struct sc_objmeta *all);
 
-/* Per-drive step of a commit: edits drive `pos`'s copy `m` (a copy of the
- * agreed metadata with that drive's own shard data) before it is written;
- * may also move data into place.  Returns 0, 1 (leave this drive's file as it
- * is, not counted) or an error (drive not counted). */
-typedef int (*ec_mutate_fn)(void *ctx, int pos, struct sc_objmeta *m);
+/* One key with backend-ec's read and commit rules, for the shared version
+ * operations of sc-meta.h (ops.be points back to it). */
+struct ec_key {
+    struct ec_state *st;
+    size_t set;
+    const char *bucket, *key;
+    struct sc_meta_key ops;
+};
+void ec_key_init(struct ec_key *k, struct ec_state *st, size_t set, const char *bucket,
+                 const char *key);
 
-/*
- * Applies `mutate` on every online drive of the set and writes the result
- * atomically (or removes the file when no version is left).  Succeeds when at
- * least `wq` drives did; otherwise restores what it changed and returns
- * CAIRN_E_WRITE_QUORUM.  Call with the key's write lock held.
- */
+static inline void ec_qmeta_clear(struct ec_qmeta *q)
+{
+    sc_qmeta_clear(q);
+}
+
+/* Per-drive step of a commit (sc_mutate_fn). */
+typedef sc_mutate_fn ec_mutate_fn;
+
+/* sc_meta_commit on the key's drives with backend-ec's policy; `promote` is
+ * what an emptied head gives way to (a loaded .v file), or NULL. */
 int ec_meta_commit(struct ec_state *st, size_t set, const char *bucket, const char *key,
-                   struct ec_qmeta *q, int wq, ec_mutate_fn mutate, void *ctx);
+                   struct ec_qmeta *q, int wq, ec_mutate_fn mutate, void *ctx,
+                   const struct ec_qmeta *promote);
 
 /* The agreed version list (q->m[q->chosen]) or an empty list. */
-const struct sc_objmeta *ec_qmeta_agreed(const struct ec_qmeta *q);
+static inline const struct sc_objmeta *ec_qmeta_agreed(const struct ec_qmeta *q)
+{
+    return sc_qmeta_agreed(q);
+}
 
 /* Removes data dir ".d.<id>" of a key on every online drive of the set. */
 void ec_remove_data_dir(struct ec_state *st, size_t set, const char *bucket, const char *key,
@@ -178,7 +195,11 @@ int ec_read_range(struct ec_state *st, struct cairn_req *req, size_t set, const 
                   uint64_t off, uint64_t len, int *damaged_r);
 
 /* The version entry with `id` in drive `pos`'s own metadata, if it agrees. */
-const struct sc_version *ec_drive_version(const struct ec_qmeta *q, int pos, const char *id);
+static inline const struct sc_version *ec_drive_version(const struct ec_qmeta *q, int pos,
+                                                        const char *id)
+{
+    return sc_qmeta_drive_version(q, pos, id);
+}
 
 /* ---- heal (ec-heal.c) ---- */
 /* Heals one key (every version); takes the key's write lock. */

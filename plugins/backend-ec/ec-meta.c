@@ -1,55 +1,24 @@
 /*
- * ec-meta.c -- object metadata across the drives of a set: quorum reads and
- * atomic commits.
+ * ec-meta.c -- object metadata across the drives of a set: backend-ec's read
+ * quorum over the shared files and commits of sc-meta.h.
  */
 #include "ec-internal.h"
-#include "sc-frame.h"
-#include "sc-keypath.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define META_MAX (64u << 20)
-
-static int obj_rel(const char *bucket, const char *key, char *out, size_t cap)
+void ec_meta_policy(struct ec_state *st, struct sc_meta_policy *p)
 {
-    int rc = ec_key_rel(bucket, key, out, cap);
-    if (rc)
-        return rc;
-    size_t n = strlen(out);
-    if (n + sizeof("/" SC_OBJ_FILE) > cap)
-        return CAIRN_E_KEY_TOO_LONG;
-    memcpy(out + n, "/" SC_OBJ_FILE, sizeof("/" SC_OBJ_FILE));
-    return 0;
+    p->sv = st->sv;
+    p->who = "backend-ec";
+    p->sync = st->sync;
+    p->tombstones = 0;
+    p->per_drive_inline = 1;
 }
 
-void ec_qmeta_clear(struct ec_qmeta *q)
-{
-    for (int i = 0; i < EC_MAX_SET; i++) {
-        sc_objmeta_clear(&q->m[i]);
-        free(q->raw[i]);
-        q->raw[i] = NULL;
-    }
-}
-
-const struct sc_objmeta *ec_qmeta_agreed(const struct ec_qmeta *q)
-{
-    static const struct sc_objmeta empty;
-    return q->chosen >= 0 ? &q->m[q->chosen] : &empty;
-}
-
-const struct sc_version *ec_drive_version(const struct ec_qmeta *q, int pos, const char *id)
-{
-    if (pos < 0 || pos >= q->n || q->status[pos] || !q->agree[pos])
-        return NULL;
-    for (size_t i = 0; i < q->m[pos].n; i++)
-        if (!strcmp(q->m[pos].v[i].id, id))
-            return &q->m[pos].v[i];
-    return NULL;
-}
-
+/* Drives whose agreement makes a read: k of the version's layout. */
 static int needed_k(struct ec_state *st, const struct sc_objmeta *m)
 {
     for (size_t i = 0; i < m->n; i++)
@@ -58,171 +27,94 @@ static int needed_k(struct ec_state *st, const struct sc_objmeta *m)
     return (int)st->set_size - st->parity;
 }
 
-int ec_meta_read(struct ec_state *st, size_t set, const char *bucket, const char *key,
-                 struct ec_qmeta *q)
+int ec_meta_read_at(struct ec_state *st, size_t set, const char *bucket, const char *key,
+                    const char *vname, struct ec_qmeta *q)
 {
-    memset(q, 0, sizeof(*q));
-    q->chosen = -1;
-    q->n = (int)st->set_size;
-    char rel[EC_PATH];
-    int rc = obj_rel(bucket, key, rel, sizeof(rel));
+    char dir[EC_PATH];
+    struct sc_meta_policy p;
+    ec_meta_policy(st, &p);
+    int rc = ec_key_rel(bucket, key, dir, sizeof(dir));
+    if (!rc)
+        rc = sc_qmeta_load(q, &p, ec_set_drives(st, set), (int)st->set_size, dir, vname, bucket,
+                           key);
+    else {
+        memset(q, 0, sizeof(*q));
+        q->chosen = -1;
+    }
     if (rc)
         return rc;
-    struct sc_drive **d = ec_set_drives(st, set);
-    uint64_t sig[EC_MAX_SET];
-    for (int i = 0; i < q->n; i++) {
-        q->status[i] = -EIO;
-        if (!d[i]->online)
-            continue;
-        rc = sc_drive_read_all(d[i], rel, META_MAX, &q->raw[i], &q->raw_len[i]);
-        if (rc) {
-            q->status[i] = rc;
-            if (rc == -ENOENT || rc == -ENOTDIR)
-                q->n_absent++, q->status[i] = -ENOENT;
-            continue;
-        }
-        const uint8_t *p;
-        size_t plen;
-        if (sc_frame_unwrap(q->raw[i], q->raw_len[i], &p, &plen) ||
-            sc_objmeta_parse((const char *)p, plen, &q->m[i])) {
-            st->sv->log(NULL, CAIRN_LOG_WARN, "backend-ec: corrupt metadata of %s/%s on drive %s",
-                        bucket, key, d[i]->name);
-            q->status[i] = -EBADMSG;
-            continue;
-        }
-        q->status[i] = 0;
-        sig[i] = sc_objmeta_signature(&q->m[i]);
-    }
-    int best = -1, best_count = 0;
-    for (int i = 0; i < q->n; i++) {
-        if (q->status[i])
-            continue;
-        int c = 0;
-        for (int j = 0; j < q->n; j++)
-            c += !q->status[j] && sig[j] == sig[i];
-        if (c > best_count ||
-            (c == best_count && best >= 0 && q->m[i].n && q->m[best].n &&
-             q->m[i].v[0].mtime_ms > q->m[best].v[0].mtime_ms)) {
-            best = i;
-            best_count = c;
-        }
-    }
-    int kdef = (int)st->set_size - st->parity;
-    if (best >= 0 && best_count >= needed_k(st, &q->m[best])) {
-        q->chosen = best;
-        q->n_agree = best_count;
-        for (int j = 0; j < q->n; j++)
-            q->agree[j] = !q->status[j] && sig[j] == sig[best];
+    if (q->chosen >= 0 && sc_qmeta_settle(q, needed_k(st, &q->m[q->chosen])))
         return 0;
-    }
-    if (q->n_absent > q->n - kdef || (best < 0 && q->n_absent == q->n))
+    sc_qmeta_settle(q, SC_META_DRIVES + 1);
+    int kdef = (int)st->set_size - st->parity;
+    if (q->n_absent > q->n - kdef || q->n_absent == q->n)
         return CAIRN_E_NO_SUCH_KEY;
     return CAIRN_E_READ_QUORUM;
 }
 
-static int meta_copy(struct sc_objmeta *dst, const struct sc_objmeta *src)
+int ec_meta_read(struct ec_state *st, size_t set, const char *bucket, const char *key,
+                 struct ec_qmeta *q)
 {
-    memset(dst, 0, sizeof(*dst));
-    for (size_t i = 0; i < src->n; i++)
-        if (sc_objmeta_insert(dst, dst->n, &src->v[i])) {
-            sc_objmeta_clear(dst);
-            return CAIRN_E_NOMEM;
-        }
-    return 0;
+    return ec_meta_read_at(st, set, bucket, key, NULL, q);
 }
 
-struct commit_job {
-    struct ec_state *st;
-    struct sc_drive **d;
-    const char *bucket, *key, *rel, *brel;
-    struct ec_qmeta *q;
-    ec_mutate_fn mutate;
-    void *ctx;
-    int wrote[EC_MAX_SET];
-};
-
-/* One drive's part of a commit (runs on its own thread). */
-static void commit_one(void *vjob, int pos)
+int ec_meta_read_all(struct ec_state *st, size_t set, const char *bucket, const char *key,
+                     struct sc_objmeta *all)
 {
-    struct commit_job *j = vjob;
-    struct ec_state *st = j->st;
-    struct sc_drive *d = j->d[pos];
-    struct ec_qmeta *q = j->q;
-    if (!d->online)
-        return;
-    struct sc_objmeta m;
-    int own = q->status[pos] == 0 && q->agree[pos];
-    if (meta_copy(&m, own ? &q->m[pos] : ec_qmeta_agreed(q)))
-        return;
-    if (!own) {
-        /* a stale or missing copy: take the agreed list, minus the
-         * per-drive parts we do not have (heal fills them in) */
-        for (size_t i = 0; i < m.n; i++) {
-            struct sc_version *v = &m.v[i];
-            for (int s = 0; s < v->k + v->m; s++)
-                if (v->dist[s] == pos)
-                    v->shard_index = s;
-            free(v->inline_data);
-            v->inline_data = NULL;
-            v->inline_len = 0;
-            v->has_inline = 0;
-        }
-    }
-    int rc = j->mutate ? j->mutate(j->ctx, pos, &m) : 0;
-    if (rc == 1) { /* this drive needs no write */
-        sc_objmeta_clear(&m);
-        return;
-    }
-    if (!rc) {
-        if (m.n == 0) {
-            rc = d->ops->unlink(d, j->rel);
-            if (rc == -ENOENT || rc == -ENOTDIR)
-                rc = 0;
-            if (!rc)
-                sc_drive_prune_dirs(d, j->rel, j->brel);
-        } else {
-            size_t len;
-            char *json = sc_objmeta_serialize(&m, &len);
-            rc = json ? sc_frame_write(d, j->rel, json, len, st->sync) : -ENOMEM;
-            free(json);
-        }
-    }
-    sc_objmeta_clear(&m);
-    if (rc) {
-        st->sv->log(NULL, CAIRN_LOG_WARN, "backend-ec: metadata write of %s/%s failed on "
-                    "drive %s", j->bucket, j->key, d->name);
-        return;
-    }
-    j->wrote[pos] = 1;
+    struct ec_key k;
+    ec_key_init(&k, st, set, bucket, key);
+    pthread_rwlock_t *lk = sc_lock_for(&st->locks, bucket, key);
+    pthread_rwlock_rdlock(lk);
+    int rc = sc_meta_read_all(&k.ops, all);
+    pthread_rwlock_unlock(lk);
+    return rc;
 }
 
 int ec_meta_commit(struct ec_state *st, size_t set, const char *bucket, const char *key,
-                   struct ec_qmeta *q, int wq, ec_mutate_fn mutate, void *ctx)
+                   struct ec_qmeta *q, int wq, ec_mutate_fn mutate, void *ctx,
+                   const struct ec_qmeta *promote)
 {
-    char rel[EC_PATH], brel[EC_PATH];
-    int rc = obj_rel(bucket, key, rel, sizeof(rel));
-    if (rc || (rc = ec_bucket_rel(bucket, brel, sizeof(brel))))
+    (void)set;
+    (void)key;
+    char brel[EC_PATH];
+    int rc = ec_bucket_rel(bucket, brel, sizeof(brel));
+    if (rc)
         return rc;
-    struct commit_job job = {st, ec_set_drives(st, set), bucket, key, rel, brel, q, mutate, ctx,
-                             {0}};
-    /* drives are independent: write them at the same time (fsync latency) */
-    sc_parallel(q->n, commit_one, &job);
-    int n_ok = 0;
-    for (int pos = 0; pos < q->n; pos++)
-        n_ok += job.wrote[pos];
-    if (n_ok >= wq)
-        return 0;
-    /* undo: put back what each drive had */
-    for (int pos = 0; pos < q->n; pos++) {
-        if (!job.wrote[pos])
-            continue;
-        struct sc_drive *d = job.d[pos];
-        if (q->raw[pos])
-            sc_drive_write_atomic(d, rel, q->raw[pos], q->raw_len[pos], st->sync);
-        else
-            d->ops->unlink(d, rel);
-    }
-    return CAIRN_E_WRITE_QUORUM;
+    struct sc_meta_policy p;
+    ec_meta_policy(st, &p);
+    return sc_meta_commit(q, &p, brel, wq, mutate, ctx, promote);
+}
+
+static int key_read(void *be, const char *vname, struct sc_qmeta *q)
+{
+    struct ec_key *k = be;
+    return ec_meta_read_at(k->st, k->set, k->bucket, k->key, vname, q);
+}
+
+static int key_commit(void *be, struct sc_qmeta *q, int wq, sc_mutate_fn mutate, void *ctx,
+                      const struct sc_qmeta *promote)
+{
+    struct ec_key *k = be;
+    return ec_meta_commit(k->st, k->set, k->bucket, k->key, q, wq, mutate, ctx, promote);
+}
+
+static void key_remove_data(void *be, const char *data_dir)
+{
+    struct ec_key *k = be;
+    ec_remove_data_dir(k->st, k->set, k->bucket, k->key, data_dir);
+}
+
+void ec_key_init(struct ec_key *k, struct ec_state *st, size_t set, const char *bucket,
+                 const char *key)
+{
+    k->st = st;
+    k->set = set;
+    k->bucket = bucket;
+    k->key = key;
+    k->ops.be = k;
+    k->ops.read = key_read;
+    k->ops.commit = key_commit;
+    k->ops.remove_data = key_remove_data;
 }
 
 void ec_remove_data_dir(struct ec_state *st, size_t set, const char *bucket, const char *key,

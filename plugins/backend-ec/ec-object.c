@@ -18,10 +18,7 @@ static int is_null_id(const char *id)
 
 static int find_version(const struct sc_objmeta *m, const char *id)
 {
-    for (size_t i = 0; i < m->n; i++)
-        if (!strcmp(m->v[i].id, id) || (is_null_id(id) && is_null_id(m->v[i].id)))
-            return (int)i;
-    return -1;
+    return sc_meta_find(m, id);
 }
 
 struct commit_ctx {
@@ -92,9 +89,14 @@ int ec_commit_version(struct ec_state *st, struct cairn_req *req, size_t set, co
         nv->mtime_ms = st->sv->now_ms();
         struct commit_ctx cx = {st, set, nv, w, move_data, move_ctx};
         rc = ec_meta_commit(st, set, bucket, key, &q, ec_write_quorum(nv->k, nv->m),
-                            commit_mutate, &cx);
+                            commit_mutate, &cx, NULL);
         if (!rc && old_dir[0] && strcmp(old_dir, nv->data_dir))
             ec_remove_data_dir(st, set, bucket, key, old_dir);
+        if (!rc && old < 0 && is_null_id(nv->id) && ag->n) {
+            struct ec_key k;
+            ec_key_init(&k, st, set, bucket, key);
+            sc_meta_drop_older_null(&k.ops);
+        }
     }
     ec_qmeta_clear(&q);
     pthread_rwlock_unlock(lk);
@@ -237,11 +239,15 @@ int ec_object_get(void *state, struct cairn_req *req, const struct cairn_get *ge
     pthread_rwlock_rdlock(lk);
     struct ec_qmeta q;
     int damaged = 0;
-    rc = ec_meta_read(st, set, get->bucket, get->key, &q);
+    int by_id = get->version_id && get->version_id[0];
+    struct ec_key k;
+    ec_key_init(&k, st, set, get->bucket, get->key);
+    rc = by_id ? sc_meta_read_version(&k.ops, get->version_id, &q)
+               : ec_meta_read(st, set, get->bucket, get->key, &q);
     if (!rc) {
         const struct sc_objmeta *ag = ec_qmeta_agreed(&q);
         int idx = 0;
-        if (get->version_id && get->version_id[0]) {
+        if (by_id) {
             idx = find_version(ag, get->version_id);
             if (idx < 0)
                 rc = CAIRN_E_NO_SUCH_VERSION;
@@ -252,7 +258,8 @@ int ec_object_get(void *state, struct cairn_req *req, const struct cairn_get *ge
         }
         struct cairn_object_info info;
         if (!rc)
-            rc = ec_fill_info(st, req, &ag->v[idx], idx == 0, CAIRN_VERSIONING_ENABLED, &info);
+            rc = ec_fill_info(st, req, &ag->v[idx], q.is_head && idx == 0,
+                              CAIRN_VERSIONING_ENABLED, &info);
         uint64_t off = 0, len = 0;
         if (!rc) {
             rc = get->decide(get->ctx, &info, &off, &len);
@@ -289,6 +296,7 @@ struct del_ctx {
 
 static int del_mutate(void *vctx, int pos, struct sc_objmeta *m)
 {
+    (void)pos;
     struct del_ctx *dc = vctx;
     if (dc->remove_id) {
         int i = find_version(m, dc->remove_id);
@@ -304,6 +312,7 @@ int ec_object_delete(void *state, struct cairn_req *req, const char *bucket, con
                      const char *version_id, enum cairn_versioning versioning,
                      struct cairn_object_info *info_r)
 {
+    (void)req;
     struct ec_state *st = state;
     char rel[EC_PATH];
     int rc = ec_key_rel(bucket, key, rel, sizeof(rel));
@@ -317,64 +326,60 @@ int ec_object_delete(void *state, struct cairn_req *req, const char *bucket, con
     pthread_rwlock_t *lk = sc_lock_for(&st->locks, bucket, key);
     pthread_rwlock_wrlock(lk);
     struct ec_qmeta q;
-    rc = ec_meta_read(st, set, bucket, key, &q);
-    int absent = rc == CAIRN_E_NO_SUCH_KEY;
+    struct ec_key k;
+    ec_key_init(&k, st, set, bucket, key);
+    int by_id = version_id && version_id[0];
+    rc = by_id ? sc_meta_read_version(&k.ops, version_id, &q)
+               : ec_meta_read(st, set, bucket, key, &q);
+    int absent = rc == CAIRN_E_NO_SUCH_KEY || rc == CAIRN_E_NO_SUCH_VERSION;
     if (absent)
         rc = 0;
     else if (rc == CAIRN_E_READ_QUORUM)
         rc = CAIRN_E_WRITE_QUORUM;
-    struct sc_version marker;
-    memset(&marker, 0, sizeof(marker));
-    struct del_ctx dc = {NULL, NULL};
-    char drop_dir[40] = "";
+    int wq = ec_write_quorum((int)st->set_size - st->parity, st->parity);
     const struct sc_objmeta *ag = ec_qmeta_agreed(&q);
-    if (!rc) {
-        if (version_id && version_id[0]) {
-            int i = find_version(ag, version_id);
-            if (i >= 0) {
-                dc.remove_id = ag->v[i].id;
-                ec_fmt(drop_dir, sizeof(drop_dir), "%s", ag->v[i].data_dir);
-                if (info_r) {
-                    ec_fmt(info_r->version_id, sizeof(info_r->version_id), "%s",
-                             is_null_id(ag->v[i].id) ? "null" : ag->v[i].id);
-                    info_r->is_delete_marker = ag->v[i].delete_marker;
-                }
-            } else if (info_r) {
-                ec_fmt(info_r->version_id, sizeof(info_r->version_id), "%s", version_id);
-            }
-        } else if (versioning == CAIRN_VERSIONING_OFF) {
-            int i = find_version(ag, "");
-            if (i >= 0) {
-                dc.remove_id = ag->v[i].id;
-                ec_fmt(drop_dir, sizeof(drop_dir), "%s", ag->v[i].data_dir);
-            }
+    if (rc) {
+        /* nothing */
+    } else if (by_id) {
+        int i = find_version(ag, version_id);
+        if (info_r) {
+            ec_fmt(info_r->version_id, sizeof(info_r->version_id), "%s",
+                   i < 0 ? version_id : is_null_id(ag->v[i].id) ? "null" : ag->v[i].id);
+            info_r->is_delete_marker = i >= 0 && ag->v[i].delete_marker;
+        }
+        if (i >= 0)
+            rc = sc_meta_delete_version(&k.ops, &q, version_id, wq);
+    } else if (versioning == CAIRN_VERSIONING_OFF) {
+        if (find_version(ag, "") >= 0)
+            rc = sc_meta_delete_version(&k.ops, &q, "", wq);
+    } else {
+        struct sc_version marker;
+        memset(&marker, 0, sizeof(marker));
+        marker.delete_marker = 1;
+        marker.mtime_ms = st->sv->now_ms();
+        struct del_ctx dc = {NULL, &marker};
+        char drop_dir[40] = "";
+        int head_null = 0;
+        if (versioning == CAIRN_VERSIONING_ENABLED) {
+            sc_new_id(marker.id);
         } else {
-            marker.delete_marker = 1;
-            marker.mtime_ms = st->sv->now_ms();
-            if (versioning == CAIRN_VERSIONING_ENABLED) {
-                sc_new_id(marker.id);
-            } else {
-                ec_fmt(marker.id, sizeof(marker.id), "null");
-                int i = find_version(ag, "null");
-                if (i >= 0) {
-                    dc.remove_id = ag->v[i].id;
-                    ec_fmt(drop_dir, sizeof(drop_dir), "%s", ag->v[i].data_dir);
-                }
-            }
-            dc.marker = &marker;
-            if (info_r) {
-                ec_fmt(info_r->version_id, sizeof(info_r->version_id), "%s", marker.id);
-                info_r->is_delete_marker = 1;
+            ec_fmt(marker.id, sizeof(marker.id), "null");
+            int i = find_version(ag, "null");
+            if (i >= 0) {
+                head_null = 1;
+                dc.remove_id = ag->v[i].id;
+                ec_fmt(drop_dir, sizeof(drop_dir), "%s", ag->v[i].data_dir);
             }
         }
-        if (dc.remove_id || dc.marker) {
-            int wq = ec_write_quorum((int)st->set_size - st->parity, st->parity);
-            if (absent && !dc.marker)
-                wq = 0;
-            rc = ec_meta_commit(st, set, bucket, key, &q, wq, del_mutate, &dc);
-            if (!rc && drop_dir[0])
-                ec_remove_data_dir(st, set, bucket, key, drop_dir);
+        if (info_r) {
+            ec_fmt(info_r->version_id, sizeof(info_r->version_id), "%s", marker.id);
+            info_r->is_delete_marker = 1;
         }
+        rc = ec_meta_commit(st, set, bucket, key, &q, wq, del_mutate, &dc, NULL);
+        if (!rc && drop_dir[0])
+            ec_remove_data_dir(st, set, bucket, key, drop_dir);
+        if (!rc && !head_null && versioning == CAIRN_VERSIONING_SUSPENDED && ag->n)
+            sc_meta_drop_older_null(&k.ops);
     }
     ec_qmeta_clear(&q);
     pthread_rwlock_unlock(lk);
@@ -419,7 +424,10 @@ int ec_object_set_attrs(void *state, struct cairn_req *req, const char *bucket, 
     pthread_rwlock_t *lk = sc_lock_for(&st->locks, bucket, key);
     pthread_rwlock_wrlock(lk);
     struct ec_qmeta q;
-    rc = ec_meta_read(st, set, bucket, key, &q);
+    struct ec_key k;
+    ec_key_init(&k, st, set, bucket, key);
+    rc = version_id && version_id[0] ? sc_meta_read_version(&k.ops, version_id, &q)
+                                     : ec_meta_read(st, set, bucket, key, &q);
     const char **names = calloc(n_attrs + 1, sizeof(*names));
     const char **values = calloc(n_attrs + 1, sizeof(*values));
     if (!rc && (!names || !values))
@@ -438,7 +446,8 @@ int ec_object_set_attrs(void *state, struct cairn_req *req, const char *bucket, 
             }
             struct attrs_ctx ac = {ag->v[i].id, n_attrs, names, values};
             rc = ec_meta_commit(st, set, bucket, key, &q,
-                                ec_write_quorum(ag->v[i].k, ag->v[i].m), attrs_mutate, &ac);
+                                ec_write_quorum(ag->v[i].k, ag->v[i].m), attrs_mutate, &ac,
+                                NULL);
         }
     }
     free(names);

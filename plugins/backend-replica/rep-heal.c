@@ -76,10 +76,10 @@ static void heal_part(struct rep_state *st, struct cairn_req *req, const char *b
     }
 }
 
-/* Removes ".d.<id>" directories of the key that no agreed version uses. */
-static void remove_orphans(struct rep_state *st, const struct rep_qmeta *q, const char *dir)
+/* Removes ".d.<id>" directories of the key that no version uses. */
+static void remove_orphans(struct rep_state *st, const struct rep_qmeta *q, const char *dir,
+                           char **used, size_t n_used)
 {
-    const struct sc_objmeta *ag = rep_qmeta_agreed(q);
     for (int pos = 0; pos < q->n; pos++) {
         struct sc_drive *d = st->drives[q->order[pos]];
         char **names;
@@ -89,10 +89,10 @@ static void remove_orphans(struct rep_state *st, const struct rep_qmeta *q, cons
         for (size_t j = 0; j < nn; j++) {
             if (strncmp(names[j], ".d.", 3))
                 continue;
-            int used = 0;
-            for (size_t i = 0; i < ag->n && !used; i++)
-                used = !strcmp(ag->v[i].data_dir, names[j] + 3);
-            if (!used) {
+            int in_use = 0;
+            for (size_t i = 0; i < n_used && !in_use; i++)
+                in_use = !strcmp(used[i], names[j] + 3);
+            if (!in_use) {
                 char p[REP_PATH + 300];
                 rep_fmt(p, sizeof(p), "%s/%s", dir, names[j]);
                 d->ops->remove_tree(d, p);
@@ -100,6 +100,53 @@ static void remove_orphans(struct rep_state *st, const struct rep_qmeta *q, cons
         }
         sc_names_free(names, nn);
     }
+}
+
+static int all_answered(const struct rep_qmeta *q)
+{
+    for (int pos = 0; pos < q->n; pos++)
+        if (q->status[pos] && q->status[pos] != -ENOENT)
+            return 0;
+    return 1;
+}
+
+/* Heals one metadata file of a key (q, loaded): the copies of its version's
+ * data, then the metadata copies that are missing, stale or damaged. */
+static void heal_file(struct rep_state *st, struct cairn_req *req, const char *bucket,
+                      const char *key, const char *dir, struct rep_qmeta *q)
+{
+    const struct sc_objmeta *ag = rep_qmeta_agreed(q);
+    for (size_t i = 0; i < ag->n; i++) {
+        const struct sc_version *v = &ag->v[i];
+        if (v->delete_marker || !v->data_dir[0])
+            continue;
+        for (size_t p = 0; p < v->n_parts; p++) {
+            char rel[REP_PATH + 80];
+            rep_fmt(rel, sizeof(rel), "%s/.d.%s/part.%u", dir, v->data_dir, v->parts[p].number);
+            heal_part(st, req, bucket, key, q, v, rel, v->parts[p].size);
+        }
+    }
+    struct heal_ctx hc = {q, 0};
+    if (q->n_agree < q->n) {
+        rep_meta_commit(st, bucket, key, q, 0, heal_mutate, &hc, NULL);
+        st->healed_meta += (uint64_t)hc.written;
+        if (hc.written)
+            st->sv->metric_add("cairn_replica_healed_meta_total", hc.written);
+    }
+}
+
+/* Adds a data dir to the list of those in use (best effort: a failed
+ * allocation only keeps orphans from being removed). */
+static int add_used(char ***used, size_t *n_used, const char *data_dir)
+{
+    char **nu = realloc(*used, (*n_used + 1) * sizeof(**used));
+    if (!nu)
+        return -1;
+    *used = nu;
+    if (!(nu[*n_used] = strdup(data_dir)))
+        return -1;
+    (*n_used)++;
+    return 0;
 }
 
 int rep_heal_key(struct rep_state *st, struct cairn_req *req, const char *bucket,
@@ -113,41 +160,56 @@ int rep_heal_key(struct rep_state *st, struct cairn_req *req, const char *bucket
     pthread_rwlock_wrlock(lk);
     struct rep_qmeta q;
     rc = rep_meta_read(st, bucket, key, &q);
-    if (rc == CAIRN_E_NO_SUCH_KEY)
-        rc = 0;
-    else if (!rc) {
-        const struct sc_objmeta *ag = rep_qmeta_agreed(&q);
-        int all_answered = 1;
-        for (int pos = 0; pos < q.n; pos++)
-            if (q.status[pos] && q.status[pos] != -ENOENT)
-                all_answered = 0;
-        if (ag->n == 0) {
-            /* a tombstone: drop it once every metadata drive has it or nothing */
-            if (all_answered)
-                rep_meta_commit(st, bucket, key, &q, 0, NULL, NULL);
-        } else {
-            for (size_t i = 0; i < ag->n; i++) {
-                const struct sc_version *v = &ag->v[i];
-                if (v->delete_marker || !v->data_dir[0])
-                    continue;
-                for (size_t p = 0; p < v->n_parts; p++) {
-                    char rel[REP_PATH + 80];
-                    rep_fmt(rel, sizeof(rel), "%s/.d.%s/part.%u", dir, v->data_dir,
-                            v->parts[p].number);
-                    heal_part(st, req, bucket, key, &q, v, rel, v->parts[p].size);
-                }
-            }
-            struct heal_ctx hc = {&q, 0};
-            if (q.n_agree < q.n) {
-                rep_meta_commit(st, bucket, key, &q, 0, heal_mutate, &hc);
-                st->healed_meta += (uint64_t)hc.written;
-                if (hc.written)
-                    st->sv->metric_add("cairn_replica_healed_meta_total", hc.written);
-            }
-            if (all_answered)
-                remove_orphans(st, &q, dir);
-        }
+    if (rc == CAIRN_E_NO_SUCH_KEY) {
+        rep_qmeta_clear(&q);
+        pthread_rwlock_unlock(lk);
+        return 0;
     }
+    const struct sc_objmeta *ag = rep_qmeta_agreed(&q);
+    if (!rc && ag->n == 0) {
+        /* a tombstone: drop it once every metadata drive has it or nothing */
+        if (all_answered(&q))
+            rep_meta_remove_file(st, bucket, &q);
+        rep_qmeta_clear(&q);
+        pthread_rwlock_unlock(lk);
+        return 0;
+    }
+    char head_name[SC_VNAME_MAX] = "", **used = NULL, **names = NULL;
+    size_t n_used = 0, nn = 0;
+    int complete = !rc && all_answered(&q);
+    if (!rc) {
+        sc_meta_vname(ag->v[0].id, head_name);
+        if (add_used(&used, &n_used, ag->v[0].data_dir))
+            complete = 0;
+        heal_file(st, req, bucket, key, dir, &q);
+        rc = sc_meta_older_names(q.drive, q.n, dir, NULL, &names, &nn);
+    }
+    struct rep_qmeta vq;
+    for (size_t i = 0; i < nn && !rc; i++) {
+        int r = rep_meta_read_at(st, bucket, key, names[i], &vq);
+        const struct sc_objmeta *vag = rep_qmeta_agreed(&vq);
+        if (r == CAIRN_E_NO_SUCH_KEY || (!r && (!vag->n || !strcmp(names[i], head_name)))) {
+            /* deleted (a tombstone, or a copy a drive kept) or a duplicate of
+             * the head left by a crash */
+            if (r || !vag->n ? all_answered(&vq) : 1)
+                rep_meta_remove_file(st, bucket, &vq);
+            else
+                complete = 0;
+        } else if (r) {
+            complete = 0;
+        } else {
+            if (add_used(&used, &n_used, vag->v[0].data_dir))
+                complete = 0;
+            heal_file(st, req, bucket, key, dir, &vq);
+        }
+        rep_qmeta_clear(&vq);
+    }
+    sc_names_free(names, nn);
+    if (!rc && complete)
+        remove_orphans(st, &q, dir, used, n_used);
+    for (size_t i = 0; i < n_used; i++)
+        free(used[i]);
+    free(used);
     rep_qmeta_clear(&q);
     pthread_rwlock_unlock(lk);
     return rc;

@@ -21,6 +21,7 @@
 
 #include "sc-drive.h"
 #include "sc-lock.h"
+#include "sc-meta.h"
 #include "sc-objmeta.h"
 #include "sc-walk.h"
 
@@ -91,36 +92,61 @@ int rep_fill_info(struct rep_state *st, struct cairn_req *req, const struct sc_v
 
 /* ---- metadata (rep-meta.c) ---- */
 
-struct rep_qmeta {
-    int n;                            /* metadata drives of the key (meta_n) */
-    int order[REP_MAX];               /* drive index of position i */
-    int status[REP_MAX];              /* 0 read, -ENOENT absent, else failed/corrupt */
-    struct sc_objmeta m[REP_MAX];
-    uint8_t *raw[REP_MAX];
-    size_t raw_len[REP_MAX];
-    int agree[REP_MAX];
-    int chosen, n_agree, n_absent;
-};
+/* A key's metadata file as read from its metadata drives: the shared type
+ * of sc-meta.h (order[] maps a position to its index in st->drives). */
+#define rep_qmeta sc_qmeta
 
-/* Reads a key's metadata from its metadata drives and picks the version list
- * most of them agree on (the newest on a tie).  One readable copy is enough.
- * 0, CAIRN_E_NO_SUCH_KEY, or CAIRN_E_READ_QUORUM.  Always rep_qmeta_clear. */
+/* The commit policy of backend-replica (every copy holds the same inline
+ * bytes; emptied files become tombstones). */
+void rep_meta_policy(struct rep_state *st, struct sc_meta_policy *p);
+
+/* Reads a key's head metadata (.obj: its latest version) from its metadata
+ * drives and picks the copy most of them agree on (the newest on a tie).  One
+ * readable copy is enough.  0, CAIRN_E_NO_SUCH_KEY, or CAIRN_E_READ_QUORUM.
+ * Always rep_qmeta_clear. */
 int rep_meta_read(struct rep_state *st, const char *bucket, const char *key, struct rep_qmeta *q);
-void rep_qmeta_clear(struct rep_qmeta *q);
-const struct sc_objmeta *rep_qmeta_agreed(const struct rep_qmeta *q);
+/* The same for the older version file .v/<vname> (vname NULL: the head). */
+int rep_meta_read_at(struct rep_state *st, const char *bucket, const char *key,
+                     const char *vname, struct rep_qmeta *q);
+/* Every version of the key, newest first, for ListObjectVersions
+ * (sc_meta_read_all); takes the key's read lock.  0 or an error; clear *all. */
+int rep_meta_read_all(struct rep_state *st, const char *bucket, const char *key,
+                      struct sc_objmeta *all);
 
-/* Edits the copy `m` of placement position `pos` before it is written.  0, 1
- * (leave this drive alone, not counted) or an error (not counted). */
-typedef int (*rep_mutate_fn)(void *ctx, int pos, struct sc_objmeta *m);
+/* One key with backend-replica's read and commit rules, for the shared
+ * version operations of sc-meta.h (ops.be points back to it). */
+struct rep_key {
+    struct rep_state *st;
+    const char *bucket, *key;
+    struct sc_meta_key ops;
+};
+void rep_key_init(struct rep_key *k, struct rep_state *st, const char *bucket, const char *key);
 
-/* Applies mutate on every online metadata drive and writes atomically.  A
- * list left empty is written as a tombstone (so a deleted key's stale copy on
- * a drive that missed the delete is outvoted), except when mutate is NULL:
- * then the file is removed (heal drops tombstones every drive agrees on). succeeds when at least `wq` drives did,
- * else restores what it changed and returns CAIRN_E_WRITE_QUORUM.  Hold the
- * key's write lock. */
+static inline void rep_qmeta_clear(struct rep_qmeta *q)
+{
+    sc_qmeta_clear(q);
+}
+
+static inline const struct sc_objmeta *rep_qmeta_agreed(const struct rep_qmeta *q)
+{
+    return sc_qmeta_agreed(q);
+}
+
+/* Edits the copy `m` of placement position `pos` before it is written
+ * (sc_mutate_fn). */
+typedef sc_mutate_fn rep_mutate_fn;
+
+/* sc_meta_commit on the key's metadata drives with backend-replica's policy
+ * (an emptied file is written as a tombstone, so a stale copy on a drive that
+ * missed the delete is outvoted); `promote` is what an emptied head gives way
+ * to (a loaded .v file) or NULL.  Hold the key's write lock. */
 int rep_meta_commit(struct rep_state *st, const char *bucket, const char *key,
-                    struct rep_qmeta *q, int wq, rep_mutate_fn mutate, void *ctx);
+                    struct rep_qmeta *q, int wq, rep_mutate_fn mutate, void *ctx,
+                    const struct rep_qmeta *promote);
+
+/* Removes q's file from every drive that has it (heal drops tombstones every
+ * drive agrees on, and version files left by a missed delete). */
+void rep_meta_remove_file(struct rep_state *st, const char *bucket, struct rep_qmeta *q);
 
 /* Removes data dir ".d.<id>" of a key on every online drive. */
 void rep_remove_data_dir(struct rep_state *st, const char *bucket, const char *key,

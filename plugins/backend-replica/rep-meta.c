@@ -1,117 +1,51 @@
 /*
- * rep-meta.c -- a key's metadata across its metadata drives: reads that need
- * one good copy (picking what most agree on), and atomic quorum commits.
+ * rep-meta.c -- a key's metadata across its metadata drives: backend-replica's
+ * read rule (one good copy is enough, picking what most agree on) over the
+ * shared files and commits of sc-meta.h.
  */
 #include "rep-internal.h"
-#include "sc-frame.h"
-#include "sc-keypath.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define META_MAX (64u << 20)
-
-static int obj_rel(const char *bucket, const char *key, char *out, size_t cap)
+void rep_meta_policy(struct rep_state *st, struct sc_meta_policy *p)
 {
-    int rc = rep_key_rel(bucket, key, out, cap);
-    if (rc)
-        return rc;
-    size_t n = strlen(out);
-    if (n + sizeof("/" SC_OBJ_FILE) > cap)
-        return CAIRN_E_KEY_TOO_LONG;
-    memcpy(out + n, "/" SC_OBJ_FILE, sizeof("/" SC_OBJ_FILE));
-    return 0;
-}
-
-static int is_null_id(const char *id)
-{
-    return !id[0] || !strcmp(id, "null");
+    p->sv = st->sv;
+    p->who = "backend-replica";
+    p->sync = st->sync;
+    p->tombstones = 1;
+    p->per_drive_inline = 0;
 }
 
 int rep_find_version(const struct sc_objmeta *m, const char *id)
 {
-    for (size_t i = 0; i < m->n; i++)
-        if (!strcmp(m->v[i].id, id) || (is_null_id(id) && is_null_id(m->v[i].id)))
-            return (int)i;
-    return -1;
+    return sc_meta_find(m, id);
 }
 
-void rep_qmeta_clear(struct rep_qmeta *q)
+int rep_meta_read_at(struct rep_state *st, const char *bucket, const char *key,
+                     const char *vname, struct rep_qmeta *q)
 {
-    for (int i = 0; i < REP_MAX; i++) {
-        sc_objmeta_clear(&q->m[i]);
-        free(q->raw[i]);
-        q->raw[i] = NULL;
-    }
-}
-
-const struct sc_objmeta *rep_qmeta_agreed(const struct rep_qmeta *q)
-{
-    static const struct sc_objmeta empty;
-    return q->chosen >= 0 ? &q->m[q->chosen] : &empty;
-}
-
-int rep_meta_read(struct rep_state *st, const char *bucket, const char *key, struct rep_qmeta *q)
-{
-    memset(q, 0, sizeof(*q));
-    q->chosen = -1;
-    q->n = st->meta_n;
+    char dir[REP_PATH];
     int order[REP_MAX];
-    rep_placement(st, bucket, key, order);
-    memcpy(q->order, order, sizeof(order));
-    char rel[REP_PATH];
-    int rc = obj_rel(bucket, key, rel, sizeof(rel));
-    if (rc)
+    struct sc_drive *d[REP_MAX];
+    struct sc_meta_policy p;
+    rep_meta_policy(st, &p);
+    int rc = rep_key_rel(bucket, key, dir, sizeof(dir));
+    if (rc) {
+        memset(q, 0, sizeof(*q));
+        q->chosen = -1;
         return rc;
-    uint64_t sig[REP_MAX];
-    for (int i = 0; i < q->n; i++) {
-        struct sc_drive *d = st->drives[q->order[i]];
-        q->status[i] = -EIO;
-        if (!d->online)
-            continue;
-        rc = sc_drive_read_all(d, rel, META_MAX, &q->raw[i], &q->raw_len[i]);
-        if (rc) {
-            q->status[i] = rc;
-            if (rc == -ENOENT || rc == -ENOTDIR)
-                q->n_absent++, q->status[i] = -ENOENT;
-            continue;
-        }
-        const uint8_t *p;
-        size_t plen;
-        if (sc_frame_unwrap(q->raw[i], q->raw_len[i], &p, &plen) ||
-            sc_objmeta_parse((const char *)p, plen, &q->m[i])) {
-            st->sv->log(NULL, CAIRN_LOG_WARN, "backend-replica: corrupt metadata of %s/%s on "
-                        "drive %s", bucket, key, d->name);
-            sc_objmeta_clear(&q->m[i]);
-            q->status[i] = -EBADMSG;
-            continue;
-        }
-        q->status[i] = 0;
-        sig[i] = sc_objmeta_signature(&q->m[i]);
     }
-    int best = -1, best_count = 0;
-    for (int i = 0; i < q->n; i++) {
-        if (q->status[i])
-            continue;
-        int c = 0;
-        for (int j = 0; j < q->n; j++)
-            c += !q->status[j] && sig[j] == sig[i];
-        if (c > best_count ||
-            (c == best_count && best >= 0 && q->m[i].n && q->m[best].n &&
-             q->m[i].v[0].mtime_ms > q->m[best].v[0].mtime_ms)) {
-            best = i;
-            best_count = c;
-        }
-    }
-    if (best >= 0) {
-        q->chosen = best;
-        q->n_agree = best_count;
-        for (int j = 0; j < q->n; j++)
-            q->agree[j] = !q->status[j] && sig[j] == sig[best];
+    rep_placement(st, bucket, key, order);
+    for (int i = 0; i < st->meta_n; i++)
+        d[i] = st->drives[order[i]];
+    if ((rc = sc_qmeta_load(q, &p, d, st->meta_n, dir, vname, bucket, key)))
+        return rc;
+    memcpy(q->order, order, sizeof(int) * (size_t)st->meta_n);
+    if (q->chosen >= 0)
         return 0;
-    }
     /* no readable copy: absent if most drives say so (a lone damaged copy
      * of a key whose other copies were never written reads as absent) */
     if (q->n_absent >= rep_quorum(q->n) || q->n_absent == q->n)
@@ -119,83 +53,78 @@ int rep_meta_read(struct rep_state *st, const char *bucket, const char *key, str
     return CAIRN_E_READ_QUORUM;
 }
 
-static int meta_copy(struct sc_objmeta *dst, const struct sc_objmeta *src)
+int rep_meta_read(struct rep_state *st, const char *bucket, const char *key, struct rep_qmeta *q)
 {
-    memset(dst, 0, sizeof(*dst));
-    for (size_t i = 0; i < src->n; i++)
-        if (sc_objmeta_insert(dst, dst->n, &src->v[i])) {
-            sc_objmeta_clear(dst);
-            return CAIRN_E_NOMEM;
-        }
-    return 0;
+    return rep_meta_read_at(st, bucket, key, NULL, q);
+}
+
+int rep_meta_read_all(struct rep_state *st, const char *bucket, const char *key,
+                      struct sc_objmeta *all)
+{
+    struct rep_key k;
+    rep_key_init(&k, st, bucket, key);
+    pthread_rwlock_t *lk = sc_lock_for(&st->locks, bucket, key);
+    pthread_rwlock_rdlock(lk);
+    int rc = sc_meta_read_all(&k.ops, all);
+    pthread_rwlock_unlock(lk);
+    return rc;
 }
 
 int rep_meta_commit(struct rep_state *st, const char *bucket, const char *key,
-                    struct rep_qmeta *q, int wq, rep_mutate_fn mutate, void *ctx)
+                    struct rep_qmeta *q, int wq, rep_mutate_fn mutate, void *ctx,
+                    const struct rep_qmeta *promote)
 {
-    char rel[REP_PATH], brel[REP_PATH];
-    int rc = obj_rel(bucket, key, rel, sizeof(rel));
-    if (rc || (rc = rep_bucket_rel(bucket, brel, sizeof(brel))))
+    (void)key;
+    char brel[REP_PATH];
+    int rc = rep_bucket_rel(bucket, brel, sizeof(brel));
+    if (rc)
         return rc;
-    const struct sc_objmeta *agreed = rep_qmeta_agreed(q);
-    int wrote[REP_MAX] = {0}, n_ok = 0;
+    struct sc_meta_policy p;
+    rep_meta_policy(st, &p);
+    return sc_meta_commit(q, &p, brel, wq, mutate, ctx, promote);
+}
+
+static int key_read(void *be, const char *vname, struct sc_qmeta *q)
+{
+    struct rep_key *k = be;
+    return rep_meta_read_at(k->st, k->bucket, k->key, vname, q);
+}
+
+static int key_commit(void *be, struct sc_qmeta *q, int wq, sc_mutate_fn mutate, void *ctx,
+                      const struct sc_qmeta *promote)
+{
+    struct rep_key *k = be;
+    return rep_meta_commit(k->st, k->bucket, k->key, q, wq, mutate, ctx, promote);
+}
+
+static void key_remove_data(void *be, const char *data_dir)
+{
+    struct rep_key *k = be;
+    rep_remove_data_dir(k->st, k->bucket, k->key, data_dir);
+}
+
+void rep_key_init(struct rep_key *k, struct rep_state *st, const char *bucket, const char *key)
+{
+    k->st = st;
+    k->bucket = bucket;
+    k->key = key;
+    k->ops.be = k;
+    k->ops.read = key_read;
+    k->ops.commit = key_commit;
+    k->ops.remove_data = key_remove_data;
+}
+
+void rep_meta_remove_file(struct rep_state *st, const char *bucket, struct rep_qmeta *q)
+{
+    char brel[REP_PATH];
+    if (rep_bucket_rel(bucket, brel, sizeof(brel)))
+        return;
+    (void)st;
     for (int pos = 0; pos < q->n; pos++) {
-        struct sc_drive *d = st->drives[q->order[pos]];
-        if (!d->online)
-            continue;
-        struct sc_objmeta m;
-        int own = q->status[pos] == 0 && q->agree[pos];
-        if (meta_copy(&m, own ? &q->m[pos] : agreed))
-            continue;
-        if (!own) /* a stale or missing copy takes the agreed list; every copy
-                     of a replicated version is the same, so only the index differs */
-            for (size_t i = 0; i < m.n; i++) {
-                struct sc_version *v = &m.v[i];
-                v->shard_index = 0;
-                for (int s = 0; s < v->k + v->m && s < SC_MAX_SHARDS; s++)
-                    if (v->dist[s] == pos)
-                        v->shard_index = s;
-            }
-        rc = mutate ? mutate(ctx, pos, &m) : 0;
-        if (rc == 1) {
-            sc_objmeta_clear(&m);
-            continue;
-        }
-        if (!rc) {
-            if (m.n == 0 && !mutate) {
-                rc = d->ops->unlink(d, rel);
-                if (rc == -ENOENT || rc == -ENOTDIR)
-                    rc = 0;
-                if (!rc)
-                    sc_drive_prune_dirs(d, rel, brel);
-            } else {
-                size_t len;
-                char *json = sc_objmeta_serialize(&m, &len);
-                rc = json ? sc_frame_write(d, rel, json, len, st->sync) : -ENOMEM;
-                free(json);
-            }
-        }
-        sc_objmeta_clear(&m);
-        if (rc) {
-            st->sv->log(NULL, CAIRN_LOG_WARN, "backend-replica: metadata write of %s/%s failed "
-                        "on drive %s", bucket, key, d->name);
-            continue;
-        }
-        wrote[pos] = 1;
-        n_ok++;
+        struct sc_drive *d = q->drive[pos];
+        if (d->online && q->status[pos] != -ENOENT && d->ops->unlink(d, q->rel) == 0)
+            sc_drive_prune_dirs(d, q->rel, brel);
     }
-    if (n_ok >= wq)
-        return 0;
-    for (int pos = 0; pos < q->n; pos++) {
-        if (!wrote[pos])
-            continue;
-        struct sc_drive *d = st->drives[q->order[pos]];
-        if (q->raw[pos])
-            sc_drive_write_atomic(d, rel, q->raw[pos], q->raw_len[pos], st->sync);
-        else
-            d->ops->unlink(d, rel);
-    }
-    return CAIRN_E_WRITE_QUORUM;
 }
 
 void rep_remove_data_dir(struct rep_state *st, const char *bucket, const char *key,

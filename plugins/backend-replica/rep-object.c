@@ -84,9 +84,14 @@ int rep_commit_version(struct rep_state *st, const char *bucket, const char *key
             rep_fmt(old_dir, sizeof(old_dir), "%s", ag->v[old].data_dir);
         nv->mtime_ms = st->sv->now_ms();
         struct commit_ctx cx = {nv, w, move_data, move_ctx};
-        rc = rep_meta_commit(st, bucket, key, &q, rep_quorum(q.n), commit_mutate, &cx);
+        rc = rep_meta_commit(st, bucket, key, &q, rep_quorum(q.n), commit_mutate, &cx, NULL);
         if (!rc && old_dir[0] && strcmp(old_dir, nv->data_dir))
             rep_remove_data_dir(st, bucket, key, old_dir);
+        if (!rc && old < 0 && is_null_id(nv->id) && ag->n) {
+            struct rep_key k;
+            rep_key_init(&k, st, bucket, key);
+            sc_meta_drop_older_null(&k.ops);
+        }
     }
     rep_qmeta_clear(&q);
     pthread_rwlock_unlock(lk);
@@ -232,11 +237,15 @@ int rep_object_get(void *state, struct cairn_req *req, const struct cairn_get *g
     pthread_rwlock_rdlock(lk);
     struct rep_qmeta q;
     int damaged = 0;
-    rc = rep_meta_read(st, get->bucket, get->key, &q);
+    int by_id = get->version_id && get->version_id[0];
+    struct rep_key k;
+    rep_key_init(&k, st, get->bucket, get->key);
+    rc = by_id ? sc_meta_read_version(&k.ops, get->version_id, &q)
+               : rep_meta_read(st, get->bucket, get->key, &q);
     if (!rc) {
         const struct sc_objmeta *ag = rep_qmeta_agreed(&q);
         int idx = 0;
-        if (get->version_id && get->version_id[0]) {
+        if (by_id) {
             idx = rep_find_version(ag, get->version_id);
             if (idx < 0)
                 rc = CAIRN_E_NO_SUCH_VERSION;
@@ -247,7 +256,8 @@ int rep_object_get(void *state, struct cairn_req *req, const struct cairn_get *g
         }
         struct cairn_object_info info;
         if (!rc)
-            rc = rep_fill_info(st, req, &ag->v[idx], idx == 0, CAIRN_VERSIONING_ENABLED, &info);
+            rc = rep_fill_info(st, req, &ag->v[idx], q.is_head && idx == 0,
+                               CAIRN_VERSIONING_ENABLED, &info);
         uint64_t off = 0, len = 0;
         if (!rc) {
             rc = get->decide(get->ctx, &info, &off, &len);
@@ -316,64 +326,62 @@ int rep_object_delete(void *state, struct cairn_req *req, const char *bucket, co
     pthread_rwlock_t *lk = sc_lock_for(&st->locks, bucket, key);
     pthread_rwlock_wrlock(lk);
     struct rep_qmeta q;
-    rc = rep_meta_read(st, bucket, key, &q);
-    int absent = rc == CAIRN_E_NO_SUCH_KEY;
+    struct rep_key k;
+    rep_key_init(&k, st, bucket, key);
+    int by_id = version_id && version_id[0];
+    rc = by_id ? sc_meta_read_version(&k.ops, version_id, &q)
+               : rep_meta_read(st, bucket, key, &q);
+    int absent = rc == CAIRN_E_NO_SUCH_KEY || rc == CAIRN_E_NO_SUCH_VERSION;
     if (absent)
         rc = 0;
     else if (rc == CAIRN_E_READ_QUORUM)
         rc = CAIRN_E_WRITE_QUORUM;
-    struct sc_version marker;
-    memset(&marker, 0, sizeof(marker));
-    struct del_ctx dc = {NULL, NULL};
-    char drop_dir[40] = "";
+    int wq = rep_quorum(q.n);
     const struct sc_objmeta *ag = rep_qmeta_agreed(&q);
-    if (!rc) {
-        if (version_id && version_id[0]) {
-            int i = rep_find_version(ag, version_id);
-            if (i >= 0) {
-                dc.remove_id = ag->v[i].id;
-                rep_fmt(drop_dir, sizeof(drop_dir), "%s", ag->v[i].data_dir);
-                if (info_r) {
-                    rep_fmt(info_r->version_id, sizeof(info_r->version_id), "%s",
-                            is_null_id(ag->v[i].id) ? "null" : ag->v[i].id);
-                    info_r->is_delete_marker = ag->v[i].delete_marker;
-                }
-            } else if (info_r) {
-                rep_fmt(info_r->version_id, sizeof(info_r->version_id), "%s", version_id);
-            }
-        } else if (versioning == CAIRN_VERSIONING_OFF) {
-            int i = rep_find_version(ag, "");
-            if (i >= 0) {
-                dc.remove_id = ag->v[i].id;
-                rep_fmt(drop_dir, sizeof(drop_dir), "%s", ag->v[i].data_dir);
-            }
+    if (rc) {
+        /* nothing */
+    } else if (by_id) {
+        int i = rep_find_version(ag, version_id);
+        if (info_r) {
+            rep_fmt(info_r->version_id, sizeof(info_r->version_id), "%s",
+                    i < 0 ? version_id : is_null_id(ag->v[i].id) ? "null" : ag->v[i].id);
+            info_r->is_delete_marker = i >= 0 && ag->v[i].delete_marker;
+        }
+        if (i >= 0)
+            rc = sc_meta_delete_version(&k.ops, &q, version_id, wq);
+    } else if (versioning == CAIRN_VERSIONING_OFF) {
+        if (rep_find_version(ag, "") >= 0)
+            rc = sc_meta_delete_version(&k.ops, &q, "", wq);
+    } else {
+        struct sc_version marker;
+        memset(&marker, 0, sizeof(marker));
+        marker.delete_marker = 1;
+        marker.mtime_ms = st->sv->now_ms();
+        rep_fmt(marker.codec, sizeof(marker.codec), REP_CODEC);
+        marker.k = 1;
+        struct del_ctx dc = {NULL, &marker};
+        char drop_dir[40] = "";
+        int head_null = 0;
+        if (versioning == CAIRN_VERSIONING_ENABLED) {
+            sc_new_id(marker.id);
         } else {
-            marker.delete_marker = 1;
-            marker.mtime_ms = st->sv->now_ms();
-            rep_fmt(marker.codec, sizeof(marker.codec), REP_CODEC);
-            marker.k = 1;
-            if (versioning == CAIRN_VERSIONING_ENABLED) {
-                sc_new_id(marker.id);
-            } else {
-                rep_fmt(marker.id, sizeof(marker.id), "null");
-                int i = rep_find_version(ag, "null");
-                if (i >= 0) {
-                    dc.remove_id = ag->v[i].id;
-                    rep_fmt(drop_dir, sizeof(drop_dir), "%s", ag->v[i].data_dir);
-                }
-            }
-            dc.marker = &marker;
-            if (info_r) {
-                rep_fmt(info_r->version_id, sizeof(info_r->version_id), "%s", marker.id);
-                info_r->is_delete_marker = 1;
+            rep_fmt(marker.id, sizeof(marker.id), "null");
+            int i = rep_find_version(ag, "null");
+            if (i >= 0) {
+                head_null = 1;
+                dc.remove_id = ag->v[i].id;
+                rep_fmt(drop_dir, sizeof(drop_dir), "%s", ag->v[i].data_dir);
             }
         }
-        if (dc.remove_id || dc.marker) {
-            int wq = absent && !dc.marker ? 0 : rep_quorum(q.n);
-            rc = rep_meta_commit(st, bucket, key, &q, wq, del_mutate, &dc);
-            if (!rc && drop_dir[0])
-                rep_remove_data_dir(st, bucket, key, drop_dir);
+        if (info_r) {
+            rep_fmt(info_r->version_id, sizeof(info_r->version_id), "%s", marker.id);
+            info_r->is_delete_marker = 1;
         }
+        rc = rep_meta_commit(st, bucket, key, &q, wq, del_mutate, &dc, NULL);
+        if (!rc && drop_dir[0])
+            rep_remove_data_dir(st, bucket, key, drop_dir);
+        if (!rc && !head_null && versioning == CAIRN_VERSIONING_SUSPENDED && ag->n)
+            sc_meta_drop_older_null(&k.ops);
     }
     rep_qmeta_clear(&q);
     pthread_rwlock_unlock(lk);
@@ -420,7 +428,10 @@ int rep_object_set_attrs(void *state, struct cairn_req *req, const char *bucket,
     pthread_rwlock_t *lk = sc_lock_for(&st->locks, bucket, key);
     pthread_rwlock_wrlock(lk);
     struct rep_qmeta q;
-    rc = rep_meta_read(st, bucket, key, &q);
+    struct rep_key k;
+    rep_key_init(&k, st, bucket, key);
+    rc = version_id && version_id[0] ? sc_meta_read_version(&k.ops, version_id, &q)
+                                     : rep_meta_read(st, bucket, key, &q);
     if (rc == CAIRN_E_NO_SUCH_KEY && !rep_bucket_exists(st, bucket))
         rc = CAIRN_E_NO_SUCH_BUCKET;
     const char **names = calloc(n_attrs + 1, sizeof(*names));
@@ -440,7 +451,8 @@ int rep_object_set_attrs(void *state, struct cairn_req *req, const char *bucket,
                 values[a] = attrs[a].value;
             }
             struct attrs_ctx ac = {ag->v[i].id, n_attrs, names, values};
-            rc = rep_meta_commit(st, bucket, key, &q, rep_quorum(q.n), attrs_mutate, &ac);
+            rc = rep_meta_commit(st, bucket, key, &q, rep_quorum(q.n), attrs_mutate, &ac,
+                                 NULL);
         }
     }
     free(names);

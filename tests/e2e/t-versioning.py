@@ -163,6 +163,42 @@ def workflow(s3, tag):
            "%s: Status Disabled refused" % tag, r and r["Error"])
     tap.eq(s3.get_bucket_versioning(Bucket=b).get("Status"), "Suspended", "%s: still Suspended" % tag)
 
+    # Older versions live in files of their own: deleting the latest by id
+    # brings back the next newest; deleting the oldest leaves the rest.
+    k = "stack"
+    s3.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"})
+    sv = [s3.put_object(Bucket=b, Key=k, Body=b"v%d" % i)["VersionId"] for i in range(4)]
+    s3.delete_object(Bucket=b, Key=k, VersionId=sv[3])
+    r = s3.get_object(Bucket=b, Key=k)
+    tap.ok(r["Body"].read() == b"v2" and r["VersionId"] == sv[2],
+           "%s: deleting the latest version by id makes the next newest current" % tag)
+    s3.delete_object(Bucket=b, Key=k, VersionId=sv[0])
+    lv = s3.list_object_versions(Bucket=b, Prefix=k).get("Versions", [])
+    tap.eq([(v["VersionId"], v["IsLatest"]) for v in lv], [(sv[2], True), (sv[1], False)],
+           "%s: deleting the oldest by id leaves the others, newest first" % tag)
+    dm2 = s3.delete_object(Bucket=b, Key=k)["VersionId"]
+    s3.delete_object(Bucket=b, Key=k, VersionId=dm2)
+    tap.eq(s3.get_object(Bucket=b, Key=k)["Body"].read(), b"v2",
+           "%s: removing the delete marker by id restores the object" % tag)
+    # Suspended: a new null version replaces an older null version that is
+    # no longer the latest.
+    n = "nulls"
+    s3.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Suspended"})
+    s3.put_object(Bucket=b, Key=n, Body=b"null-1")
+    s3.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"})
+    mid = s3.put_object(Bucket=b, Key=n, Body=b"versioned")["VersionId"]
+    s3.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Suspended"})
+    s3.put_object(Bucket=b, Key=n, Body=b"null-2")
+    lv = s3.list_object_versions(Bucket=b, Prefix=n).get("Versions", [])
+    tap.eq([v["VersionId"] for v in lv], ["null", mid],
+           "%s: one null version after a suspended PUT over an older null" % tag)
+    tap.eq(s3.get_object(Bucket=b, Key=n, VersionId="null")["Body"].read(), b"null-2",
+           "%s: the null version is the new one" % tag)
+    s3.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"})
+    s3.delete_object(Bucket=b, Key=n, VersionId="null")
+    tap.eq(s3.get_object(Bucket=b, Key=n)["Body"].read(), b"versioned",
+           "%s: deleting the latest (null) version brings back the versioned one" % tag)
+
     # Unversioned bucket: version id null/absent.
     u = "plain-" + tag
     s3.create_bucket(Bucket=u)
