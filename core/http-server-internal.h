@@ -151,6 +151,7 @@ struct http_io {
     struct http_conn *q_head, *q_tail;
     struct http_pending_fd *fd_head, *fd_tail;
     int cmd_stop, cmd_kill, cmd_exit;
+    int wake_pending; /* the wake event is active and the queue not yet seen empty */
     /* --- I/O thread only --- */
     struct http_conn *conns;
     int stop_done, kill_done;

@@ -109,10 +109,16 @@ void http_conn_notify(struct http_conn *conn, int released)
             io->q_head = conn;
         io->q_tail = conn;
     }
+    /* One wake-up serves every notification queued before the I/O thread
+     * finds the queue empty: under load most notifications need no
+     * event_active (a lock in libevent and an eventfd write each). */
+    int wake = !io->wake_pending;
+    io->wake_pending = 1;
     pthread_mutex_unlock(&io->qmu);
     /* io->wake lives until the I/O thread is joined, so this is safe even
      * when the connection is freed right after the lock is dropped. */
-    event_active(io->wake, EV_READ, 0);
+    if (wake)
+        event_active(io->wake, EV_READ, 0);
 }
 
 static void io_post(struct http_io *io, int *cmd)
@@ -150,6 +156,8 @@ static void io_wake_cb(evutil_socket_t fd, short what, void *arg)
         int released = conn ? conn->worker_released : 0;
         if (conn)
             conn->worker_released = 0;
+        else
+            io->wake_pending = 0; /* queue empty: the next notification wakes us */
         int stop = io->cmd_stop, kill = io->cmd_kill, exit_now = io->cmd_exit;
         pthread_mutex_unlock(&io->qmu);
 
