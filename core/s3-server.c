@@ -13,6 +13,7 @@
 #include "bucket-cache.h"
 #include "s3-internal.h"
 #include "s3-placement.h"
+#include "s3-post-object.h"
 #include "s3-router.h"
 
 #define S3_MAX_KEY_BYTES 1024
@@ -251,8 +252,9 @@ static int s3_dispatch(struct s3_call *call)
     case S3_OP_GET_OBJECT_ACL:
     case S3_OP_PUT_OBJECT_ACL:
         return s3_op_object_acl(call);
-    case S3_OP_UNKNOWN:
     case S3_OP_POST_OBJECT:
+        return s3_op_post_object(call);
+    case S3_OP_UNKNOWN:
         return CAIRN_E_NOT_IMPLEMENTED;
     default:
         return s3_op_bucket(call);
