@@ -227,6 +227,12 @@ int ec_object_list(void *state, struct cairn_req *req, const struct cairn_list *
         struct list_meta lm;
         int r = list_meta_read(st, l->bucket, key, sc_walk_copies(w), &lm);
         const struct sc_objmeta *ag = list_meta_versions(&lm);
+        struct sc_objmeta all = {0, NULL};
+        if (r == 0 && l->versions && !cp && ag->n) {
+            /* older versions live in files of their own (sc-meta.h) */
+            r = ec_meta_read_all(st, ec_set_of(st, l->bucket, key), l->bucket, key, &all);
+            ag = &all;
+        }
         if (r == 0 && ag->n > 0 && (l->versions || !ag->v[0].delete_marker)) {
             if (cp) {
                 struct cairn_list_entry e;
@@ -260,6 +266,7 @@ int ec_object_list(void *state, struct cairn_req *req, const struct cairn_list *
             rc = r;
         }
         list_meta_clear(&lm);
+        sc_objmeta_clear(&all);
         free(cp);
     }
     sc_walk_free(w);

@@ -183,8 +183,13 @@ int rep_object_list(void *state, struct cairn_req *req, const struct cairn_list 
                     stop = 1;
                 sc_walk_skip(w, cp);
             } else if (l->versions) {
-                rc = emit_versions(st, req, l, key, ag,
-                                   resume_versions && !strcmp(key, after), &stop);
+                /* older versions live in files of their own (sc-meta.h) */
+                struct sc_objmeta all;
+                rc = rep_meta_read_all(st, l->bucket, key, &all);
+                if (!rc)
+                    rc = emit_versions(st, req, l, key, &all,
+                                       resume_versions && !strcmp(key, after), &stop);
+                sc_objmeta_clear(&all);
             } else {
                 e.kind = CAIRN_LIST_OBJECT;
                 e.key = st->sv->req_strdup(req, key);
