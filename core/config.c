@@ -107,7 +107,7 @@ static const struct setting_def defs[S_COUNT] = {
     [S_MIN_PART_SIZE] = {"min_part_size", "--min-part-size", {"CAIRN_MIN_PART_SIZE", NULL},
                          V_SIZE, "5MiB", 0, 5 * GiB, "smallest multipart part but the last"},
     [S_STALE_UPLOAD_AGE] = {"stale_upload_age", "--stale-upload-age",
-                            {"CAIRN_STALE_UPLOAD_AGE", NULL}, V_INT, "86400", 60,
+                            {"CAIRN_STALE_UPLOAD_AGE", NULL}, V_INT, "86400", 1,
                             100LL * 365 * 86400, "seconds before abandoned uploads are removed"},
     [S_LIFECYCLE_DAY] = {"lifecycle_day_seconds", "--lifecycle-day-seconds",
                          {"CAIRN_LIFECYCLE_DAY_SECONDS", NULL}, V_INT, "86400", 1, 86400,

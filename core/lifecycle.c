@@ -553,6 +553,7 @@ struct scan {
     const struct cairn_services *sv;
     int64_t day_ms;
     int64_t now_ms;
+    int64_t stale_ms; /* abandoned-upload age; 0: no sweeping outside rules */
 };
 
 static void delete_version(struct scan *s, struct cairn_req *req, const char *bucket,
@@ -689,21 +690,26 @@ static int scan_bucket(struct scan *s, const char *bucket)
         return CAIRN_E_NOMEM;
     char *doc = NULL;
     size_t doc_len = 0;
-    int rc = s->be->bucket_config_get(s->state, &req, bucket, "lifecycle", &doc, &doc_len);
-    if (rc < 0 || !doc) {
-        arena_free(req.arena);
-        return rc == CAIRN_E_NO_SUCH_CONFIG ? 0 : rc;
-    }
-    struct lc_config cfg;
+    struct lc_config cfg = {0};
     char reason[256];
-    if (lifecycle_parse(req.arena, doc, doc_len, &cfg, reason, sizeof(reason)) < 0) {
+    int rc = s->be->bucket_config_get(s->state, &req, bucket, "lifecycle", &doc, &doc_len);
+    if (rc < 0 && rc != CAIRN_E_NO_SUCH_CONFIG) {
+        arena_free(req.arena);
+        return rc;
+    }
+    rc = 0;
+    if (doc && lifecycle_parse(req.arena, doc, doc_len, &cfg, reason, sizeof(reason)) < 0) {
         s->sv->log(NULL, CAIRN_LOG_WARN, "lifecycle: bucket %s: stored rules do not parse: %s",
                    bucket, reason);
+        cfg = (struct lc_config){0};
+        doc = NULL;
+    }
+    if (!doc && !s->stale_ms) {
         arena_free(req.arena);
         return 0;
     }
-    enum cairn_versioning vs = bucket_versioning(s, &req, bucket);
-    int need_versions = 0, need_uploads = 0;
+    enum cairn_versioning vs = doc ? bucket_versioning(s, &req, bucket) : CAIRN_VERSIONING_OFF;
+    int need_versions = 0, need_uploads = s->stale_ms > 0;
     for (size_t r = 0; r < cfg.n_rules; r++) {
         const struct lc_rule *x = &cfg.rules[r];
         need_versions |= x->enabled && (x->exp_days >= 0 || x->exp_date_ms >= 0 ||
@@ -764,19 +770,23 @@ static int scan_bucket(struct scan *s, const char *bucket)
         int lrc = s->be->mpu_list(s->state, &req, bucket, "", "", "", upload_emit, &l);
         if (lrc < 0)
             rc = lrc;
-        for (size_t i = 0; i < l.n; i++)
-            for (size_t r = 0; r < cfg.n_rules; r++)
+        for (size_t i = 0; i < l.n; i++) {
+            const char *why = s->stale_ms > 0 && s->now_ms - l.u[i].initiated_ms >= s->stale_ms
+                                  ? "stale_upload_age"
+                                  : NULL;
+            for (size_t r = 0; !why && r < cfg.n_rules; r++)
                 if (lifecycle_abort_upload(&cfg.rules[r], l.u[i].key, l.u[i].initiated_ms,
-                                           s->now_ms, s->day_ms)) {
-                    int arc = s->be->mpu_abort(s->state, &req, bucket, l.u[i].key,
-                                               l.u[i].upload_id);
-                    s->sv->log(NULL, arc < 0 ? CAIRN_LOG_WARN : CAIRN_LOG_INFO,
-                               "lifecycle: aborted upload %s of %s/%s%s", l.u[i].upload_id,
-                               bucket, l.u[i].key, arc < 0 ? " failed" : "");
-                    if (arc >= 0)
-                        s->sv->metric_add("cairn_lifecycle_actions_total", 1);
-                    break;
-                }
+                                           s->now_ms, s->day_ms))
+                    why = "a lifecycle rule";
+            if (!why)
+                continue;
+            int arc = s->be->mpu_abort(s->state, &req, bucket, l.u[i].key, l.u[i].upload_id);
+            s->sv->log(NULL, arc < 0 ? CAIRN_LOG_WARN : CAIRN_LOG_INFO,
+                       "lifecycle: aborted upload %s of %s/%s (%s)%s", l.u[i].upload_id, bucket,
+                       l.u[i].key, why, arc < 0 ? " failed" : "");
+            if (arc >= 0)
+                s->sv->metric_add("cairn_lifecycle_actions_total", 1);
+        }
     }
     arena_free(req.arena);
     return rc;
@@ -807,12 +817,13 @@ static int bucket_emit(void *ctx, const struct cairn_bucket_info *b)
 }
 
 int lifecycle_scan_once(const struct loaded_plugin *backend, const struct cairn_services *sv,
-                        int64_t day_ms)
+                        int64_t day_ms, int64_t stale_upload_ms)
 {
     if (!backend || !backend->desc || !backend->desc->backend)
         return CAIRN_E_INVALID_ARGUMENT;
     struct scan s = {.be = backend->desc->backend, .state = backend->state, .sv = sv,
-                     .day_ms = day_ms > 0 ? day_ms : 86400000, .now_ms = sv->now_ms()};
+                     .day_ms = day_ms > 0 ? day_ms : 86400000, .now_ms = sv->now_ms(),
+                     .stale_ms = stale_upload_ms > 0 ? stale_upload_ms : 0};
     if (s.be->size < offsetof(struct cairn_backend_ops, mpu_list) + sizeof(s.be->mpu_list))
         return CAIRN_E_INTERNAL;
     struct cairn_req req;
@@ -841,7 +852,8 @@ static struct {
     pthread_cond_t wake;
     pthread_t thread;
     int running;
-    const struct loaded_plugin *backend;
+    const struct loaded_plugin *backends[16];
+    size_t n_backends;
     const struct cairn_services *sv;
     struct lifecycle_settings settings;
 } scanner = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
@@ -856,7 +868,9 @@ static void *scanner_main(void *arg)
     pthread_mutex_lock(&scanner.lock);
     while (!stop_flag) {
         pthread_mutex_unlock(&scanner.lock);
-        lifecycle_scan_once(scanner.backend, scanner.sv, day_ms);
+        for (size_t b = 0; b < scanner.n_backends && !stop_flag; b++)
+            lifecycle_scan_once(scanner.backends[b], scanner.sv, day_ms,
+                                scanner.settings.stale_upload_age_s * 1000);
         pthread_mutex_lock(&scanner.lock);
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
@@ -869,26 +883,37 @@ static void *scanner_main(void *arg)
     return NULL;
 }
 
-int lifecycle_start(const struct loaded_plugin *backend, const struct cairn_services *sv,
-                    const struct lifecycle_settings *settings)
+/* 1 when the backend has every operation the scanner uses. */
+static int scannable(const struct loaded_plugin *backend)
+{
+    const struct cairn_backend_ops *ops = backend && backend->desc ? backend->desc->backend : NULL;
+    return ops && ops->bucket_list && ops->bucket_config_get && ops->object_list &&
+           ops->object_get && ops->object_delete && ops->mpu_list && ops->mpu_abort;
+}
+
+int lifecycle_start(const struct loaded_plugin *const *backends, size_t n,
+                    const struct cairn_services *sv, const struct lifecycle_settings *settings)
 {
     pthread_mutex_lock(&scanner.lock);
     if (scanner.running) {
         pthread_mutex_unlock(&scanner.lock);
         return 0;
     }
-    /* The scanner needs these backend operations; a backend without them
-     * (a test double, a read-only layout) has nothing to expire. */
-    const struct cairn_backend_ops *ops = backend && backend->desc ? backend->desc->backend : NULL;
-    if (!ops || !ops->bucket_list || !ops->bucket_config_get || !ops->object_list ||
-        !ops->object_get || !ops->object_delete || !ops->mpu_list || !ops->mpu_abort) {
+    /* A backend without the operations the scanner needs (a test double, a
+     * read-only layout) has nothing to expire. */
+    scanner.n_backends = 0;
+    for (size_t b = 0; b < n; b++) {
+        if (scannable(backends[b]) &&
+            scanner.n_backends < sizeof(scanner.backends) / sizeof(scanner.backends[0]))
+            scanner.backends[scanner.n_backends++] = backends[b];
+        else if (sv)
+            sv->log(NULL, CAIRN_LOG_INFO, "lifecycle: backend %zu not scanned (it lacks the "
+                                          "operations lifecycle needs)", b);
+    }
+    if (!scanner.n_backends) {
         pthread_mutex_unlock(&scanner.lock);
-        if (sv)
-            sv->log(NULL, CAIRN_LOG_INFO, "lifecycle: the backend lacks the operations "
-                                          "lifecycle needs; scanner not started");
         return 0;
     }
-    scanner.backend = backend;
     scanner.sv = sv;
     scanner.settings = *settings;
     stop_flag = 0;

@@ -101,23 +101,28 @@ int lifecycle_abort_upload(const struct lc_rule *rule, const char *key, int64_t 
                            int64_t now_ms, int64_t day_ms);
 
 struct lifecycle_settings {
-    int64_t day_seconds;      /* length of a lifecycle day; 86400 */
-    int64_t interval_seconds; /* pause between scans; 3600 */
+    int64_t day_seconds;        /* length of a lifecycle day; 86400 */
+    int64_t interval_seconds;   /* pause between scans; 3600 */
+    int64_t stale_upload_age_s; /* uploads older than this are aborted in every
+                                 * bucket, with or without rules; 0: never */
 };
 
 /*
- * Starts the scanner thread over `backend` (the default backend; must
- * outlive lifecycle_stop).  It scans once soon after start, then every
- * interval.  Returns 0 or CAIRN_E_INTERNAL (thread not started).
+ * Starts the scanner thread over the `n` backends (every backend buckets may
+ * be placed on; they must outlive lifecycle_stop).  It scans once soon after
+ * start, then every interval.  Returns 0 or CAIRN_E_INTERNAL (thread not
+ * started).
  */
-int lifecycle_start(const struct loaded_plugin *backend, const struct cairn_services *sv,
-                    const struct lifecycle_settings *settings);
+int lifecycle_start(const struct loaded_plugin *const *backends, size_t n,
+                    const struct cairn_services *sv, const struct lifecycle_settings *settings);
 
 /* Stops the scanner (waits for the current bucket to finish).  Safe when never started. */
 void lifecycle_stop(void);
 
-/* Runs one full scan synchronously (tests, and the thread).  Returns 0 or the first error. */
+/* Runs one full scan of one backend synchronously (tests, and the thread):
+ * every bucket's rules, and uploads older than stale_upload_ms (0: none) in
+ * every bucket.  Returns 0 or the first error. */
 int lifecycle_scan_once(const struct loaded_plugin *backend, const struct cairn_services *sv,
-                        int64_t day_ms);
+                        int64_t day_ms, int64_t stale_upload_ms);
 
 #endif

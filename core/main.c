@@ -257,8 +257,10 @@ static int run_server(int argc, char **argv)
     front.admin = admin;
     if (!(http = http_server_start(&cfg.http, front_handle, &front)))
         goto out; /* the HTTP layer logged why */
-    struct lifecycle_settings lc = {cfg.lifecycle_day_s, cfg.lifecycle_interval_s};
-    if (lifecycle_start(plugins.backend, core_services(), &lc) < 0)
+    struct lifecycle_settings lc = {cfg.lifecycle_day_s, cfg.lifecycle_interval_s,
+                                    cfg.stale_upload_age_s};
+    if (lifecycle_start(plugins.n_backends ? plugins.backends : &plugins.backend,
+                        plugins.n_backends ? plugins.n_backends : 1, core_services(), &lc) < 0)
         core_log(NULL, CAIRN_LOG_WARN, "lifecycle scanner not started");
 
     char url[640];

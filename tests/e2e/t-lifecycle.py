@@ -2,7 +2,11 @@
 """Lifecycle rules applied by the background scanner, with a 1-second
 lifecycle day and a 1-second scan interval: expiration by prefix and by tag,
 noncurrent versions (NewerNoncurrentVersions kept), expired delete markers,
-stale multipart uploads; objects outside the filters are untouched."""
+stale multipart uploads; objects outside the filters are untouched.  Then a
+server with backend-ec and backend-replica: rules apply to buckets on either
+backend, and `stale_upload_age` aborts abandoned uploads in every bucket,
+with or without rules."""
+import os
 import time
 
 import botocore.exceptions
@@ -120,4 +124,42 @@ with srv:
     except botocore.exceptions.ClientError as e:
         got = e.response["Error"]["Code"]
     tap.eq(got, "NoSuchLifecycleConfiguration", "DeleteBucketLifecycle")
+
+# Two backends (as t-replica.py): buckets named rep* live on backend-replica.
+srv = Server(drives=0, env={"CAIRN_LIFECYCLE_DAY_SECONDS": "1",
+                            "CAIRN_LIFECYCLE_INTERVAL_SECONDS": "1",
+                            "CAIRN_STALE_UPLOAD_AGE": "4"})
+rep = [os.path.join(srv.dir, "rep%d" % i) for i in range(1, 4)]
+ec = [os.path.join(srv.dir, "ec%d" % i) for i in range(1, 5)]
+srv.drive_paths = []
+srv.config = """
+backends = (
+  { name = "default"; plugin = "backend-ec"; drives = [ %s ]; },
+  { name = "replica"; plugin = "backend-replica"; drives = [ %s ]; copies = 3; }
+);
+placement = ( { prefix = "rep"; backend = "replica"; } );
+""" % (", ".join('"%s"' % d for d in ec), ", ".join('"%s"' % d for d in rep))
+with srv:
+    s3 = srv.boto3()
+
+    def uploads(b):
+        return [u["UploadId"] for u in s3.list_multipart_uploads(Bucket=b).get("Uploads", [])]
+
+    for b in ("rep-lc", "ec-lc"):
+        s3.create_bucket(Bucket=b)
+        s3.put_object(Bucket=b, Key="tmp/a", Body=b"a")
+        s3.put_object(Bucket=b, Key="keep/a", Body=b"k")
+        old = s3.create_multipart_upload(Bucket=b, Key="abandoned")["UploadId"]
+        s3.put_bucket_lifecycle_configuration(Bucket=b, LifecycleConfiguration={"Rules": [
+            {"ID": "tmp", "Status": "Enabled", "Filter": {"Prefix": "tmp/"}, "Expiration": {"Days": 2}}]})
+        poll(lambda: not exists(s3, b, "tmp/a"), "%s: rule expired tmp/a" % b)
+        tap.ok(exists(s3, b, "keep/a"), "%s: object outside the rule untouched" % b)
+        poll(lambda: old not in uploads(b), "%s: upload older than stale_upload_age aborted" % b)
+        fresh = s3.create_multipart_upload(Bucket=b, Key="fresh")["UploadId"]
+        time.sleep(1.5)  # at least one scan; the upload is younger than 4 s
+        tap.ok(fresh in uploads(b), "%s: a younger upload is kept" % b)
+    # A bucket without any rule is swept too.
+    s3.create_bucket(Bucket="rep-norules")
+    old = s3.create_multipart_upload(Bucket="rep-norules", Key="x")["UploadId"]
+    poll(lambda: old not in uploads("rep-norules"), "bucket without rules: stale upload aborted")
 tap.done()
