@@ -22,6 +22,8 @@
 
 #include <event2/bufferevent_ssl.h>
 
+#include <sys/uio.h>
+
 #include "http-server-internal.h"
 
 /* An error response after which the peer may still be sending: keep reading
@@ -561,8 +563,49 @@ static void process_input(struct http_conn *conn)
 /* bufferevent callbacks                                                     */
 /* ------------------------------------------------------------------------ */
 
+/*
+ * libevent 2.1 reads at most 4096 bytes per evbuffer_read (EVBUFFER_MAX_READ),
+ * whatever max_single_read says: a 64 MiB body took 16k readv + ioctl +
+ * epoll_wait rounds and as many worker wake-ups.  While a plain-TCP
+ * connection streams a body, top its input up to HTTP_IN_HIGH with our own
+ * readv.  EOF and errors are left for libevent to see on its next read.
+ */
+static void read_more_body(struct http_conn *conn)
+{
+    if (conn->is_tls || conn->state != CONN_BODY)
+        return;
+    struct evbuffer *in = bufferevent_get_input(conn->bev);
+    size_t held = evbuffer_get_length(in);
+    if (held >= HTTP_IN_HIGH)
+        return;
+    struct evbuffer_iovec vec[2];
+    /* libevent keeps the input's end frozen outside its own reads */
+    evbuffer_unfreeze(in, 0);
+    int nvec = evbuffer_reserve_space(in, (ev_ssize_t)(HTTP_IN_HIGH - held), vec, 2);
+    if (nvec < 1) {
+        evbuffer_freeze(in, 0);
+        return;
+    }
+    size_t want = HTTP_IN_HIGH - held;
+    struct iovec iov[2];
+    for (int i = 0; i < nvec; i++) {
+        iov[i].iov_base = vec[i].iov_base;
+        iov[i].iov_len = vec[i].iov_len < want ? vec[i].iov_len : want;
+        want -= iov[i].iov_len;
+    }
+    ssize_t n = readv(bufferevent_getfd(conn->bev), iov, nvec);
+    size_t got = n > 0 ? (size_t)n : 0;
+    for (int i = 0; i < nvec; i++) {
+        vec[i].iov_len = got < iov[i].iov_len ? got : iov[i].iov_len;
+        got -= vec[i].iov_len;
+    }
+    evbuffer_commit_space(in, vec, nvec);
+    evbuffer_freeze(in, 0);
+}
+
 static void read_cb(struct bufferevent *bev, void *arg)
 {
+    read_more_body(arg);
     process_input(arg);
 }
 
