@@ -190,6 +190,27 @@ class Server:
                             aws_secret_access_key=ROOT_PASSWORD, region_name=REGION, config=cfg)
 
 
+def two_backend_server(env=None, extra_config=""):
+    """A Server (not started) with two backends: backend-ec as the default on
+    four drives ec1..ec4, and backend-replica with 3 copies on rep1..rep3
+    (its heal scanner off); buckets named rep* are placed on the replica.
+    `extra_config` is appended to the configuration.  Returns (server, ec
+    drive paths, replica drive paths)."""
+    srv = Server(drives=0, env=env)
+    ec = [os.path.join(srv.dir, "ec%d" % i) for i in range(1, 5)]
+    rep = [os.path.join(srv.dir, "rep%d" % i) for i in range(1, 4)]
+    srv.drive_paths = []
+    srv.config = """
+backends = (
+  { name = "default"; plugin = "backend-ec"; drives = [ %s ]; },
+  { name = "replica"; plugin = "backend-replica"; drives = [ %s ]; copies = 3;
+    scanner_interval_s = 0; }
+);
+placement = ( { prefix = "rep"; backend = "replica"; } );
+""" % (", ".join('"%s"' % d for d in ec), ", ".join('"%s"' % d for d in rep)) + extra_config
+    return srv, ec, rep
+
+
 def run(cmd, env=None, input=None, timeout=600, cwd=None):
     """Runs a command; returns (returncode, stdout+stderr as text)."""
     p = subprocess.run(cmd, env=env, input=input, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

@@ -6,12 +6,11 @@ stale multipart uploads; objects outside the filters are untouched.  Then a
 server with backend-ec and backend-replica: rules apply to buckets on either
 backend, and `stale_upload_age` aborts abandoned uploads in every bucket,
 with or without rules."""
-import os
 import time
 
 import botocore.exceptions
 
-from cairn_test import Server, tap
+from cairn_test import Server, tap, two_backend_server
 
 DEADLINE = 30
 
@@ -126,19 +125,9 @@ with srv:
     tap.eq(got, "NoSuchLifecycleConfiguration", "DeleteBucketLifecycle")
 
 # Two backends (as t-replica.py): buckets named rep* live on backend-replica.
-srv = Server(drives=0, env={"CAIRN_LIFECYCLE_DAY_SECONDS": "1",
-                            "CAIRN_LIFECYCLE_INTERVAL_SECONDS": "1",
-                            "CAIRN_STALE_UPLOAD_AGE": "4"})
-rep = [os.path.join(srv.dir, "rep%d" % i) for i in range(1, 4)]
-ec = [os.path.join(srv.dir, "ec%d" % i) for i in range(1, 5)]
-srv.drive_paths = []
-srv.config = """
-backends = (
-  { name = "default"; plugin = "backend-ec"; drives = [ %s ]; },
-  { name = "replica"; plugin = "backend-replica"; drives = [ %s ]; copies = 3; }
-);
-placement = ( { prefix = "rep"; backend = "replica"; } );
-""" % (", ".join('"%s"' % d for d in ec), ", ".join('"%s"' % d for d in rep))
+srv, _, _ = two_backend_server(env={"CAIRN_LIFECYCLE_DAY_SECONDS": "1",
+                                    "CAIRN_LIFECYCLE_INTERVAL_SECONDS": "1",
+                                    "CAIRN_STALE_UPLOAD_AGE": "4"})
 with srv:
     s3 = srv.boto3()
 

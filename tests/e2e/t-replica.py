@@ -20,23 +20,12 @@ import random
 
 import botocore
 
-from cairn_test import Server, body_for, crash_rounds, mismatches, tap, wipe_drives
+from cairn_test import body_for, crash_rounds, mismatches, tap, two_backend_server, wipe_drives
 
 ROUNDS = int(os.environ.get("CAIRN_CRASH_ROUNDS", "20"))
 rng = random.Random(4321)
 
-srv = Server(drives=0)
-rep = [os.path.join(srv.dir, "rep%d" % i) for i in range(1, 4)]
-ec = [os.path.join(srv.dir, "ec%d" % i) for i in range(1, 5)]
-srv.drive_paths = []
-srv.config = """
-backends = (
-  { name = "default"; plugin = "backend-ec"; drives = [ %s ]; },
-  { name = "replica"; plugin = "backend-replica"; drives = [ %s ]; copies = 3;
-    scanner_interval_s = 0; }
-);
-placement = ( { prefix = "rep"; backend = "replica"; } );
-""" % (", ".join('"%s"' % d for d in ec), ", ".join('"%s"' % d for d in rep))
+srv, ec, rep = two_backend_server()
 srv.start()
 log = srv.read_log()
 tap.ok("backend-replica" in log and "3 copies" in log, "server runs backend-replica with 3 copies")

@@ -20,7 +20,7 @@ import tempfile
 
 from botocore.exceptions import ClientError
 
-from cairn_test import Server, run, tap
+from cairn_test import run, tap, two_backend_server
 from iam_helpers import admin, client, code_of
 
 MiB = 1024 * 1024
@@ -277,21 +277,9 @@ def delete_objects_per_key(srv, root):
            "the version itself is kept")
 
 
-srv = Server(drives=0)
-ec = [os.path.join(srv.dir, "ec%d" % i) for i in range(1, 5)]
-rep = [os.path.join(srv.dir, "rep%d" % i) for i in range(1, 4)]
-srv.drive_paths = []
+srv, ec, rep = two_backend_server(extra_config='min_part_size = "1MiB";\n')
 srv.port = 21300 + os.getpid() % 50
 srv.endpoint = "http://127.0.0.1:%d" % srv.port
-srv.config = """
-backends = (
-  { name = "default"; plugin = "backend-ec"; drives = [ %s ]; },
-  { name = "replica"; plugin = "backend-replica"; drives = [ %s ]; copies = 3;
-    scanner_interval_s = 0; }
-);
-placement = ( { prefix = "rep"; backend = "replica"; } );
-min_part_size = "1MiB";
-""" % (", ".join('"%s"' % d for d in ec), ", ".join('"%s"' % d for d in rep))
 with srv:
     s3 = srv.boto3()
     for b in ("ecb", "repb"):
