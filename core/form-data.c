@@ -374,7 +374,7 @@ static int read_field_value(struct form_data *fd, struct form_field *f)
     if (fd->pool_used >= fd->pool_cap)
         return FORM_E_TOO_LARGE;
     char *start = fd->pool + fd->pool_used;
-    size_t room = fd->pool_cap - fd->pool_used - 1, total;
+    size_t room = fd->pool_cap - fd->pool_used - 1, total = 0;
     if (room > fd->lim.max_field_bytes)
         room = fd->lim.max_field_bytes;
     int rc = part_content(fd, start, room, &total);

@@ -32,24 +32,6 @@ void ec_written_clear(struct ec_state *st, size_t set, struct ec_written *w)
     }
 }
 
-/* Reads up to `want` bytes; *eof_r set when the body ended. */
-static ssize_t fill(struct ec_state *st, struct cairn_req *req, uint8_t *buf, size_t want,
-                    int *eof_r)
-{
-    size_t got = 0;
-    while (got < want) {
-        ssize_t r = st->sv->body_read(req, buf + got, want - got);
-        if (r < 0)
-            return r;
-        if (r == 0) {
-            *eof_r = 1;
-            break;
-        }
-        got += (size_t)r;
-    }
-    return (ssize_t)got;
-}
-
 struct sync_job {
     struct ec_state *st;
     struct sc_drive **d;
@@ -102,7 +84,7 @@ int ec_write_body(struct ec_state *st, struct cairn_req *req, size_t set, const 
     for (int s = 0; s < n; s++)
         fh[s] = -1;
     while (!eof) {
-        ssize_t got = fill(st, req, buf, (size_t)st->block_size, &eof);
+        ssize_t got = sc_body_fill(st->sv, req, buf, (size_t)st->block_size, &eof);
         if (got < 0) {
             rc = (int)got;
             break;

@@ -32,24 +32,6 @@ void rep_written_clear(struct rep_state *st, struct rep_written *w)
     }
 }
 
-/* Reads up to `want` bytes; *eof_r set when the body ended. */
-static ssize_t fill(struct rep_state *st, struct cairn_req *req, uint8_t *buf, size_t want,
-                    int *eof_r)
-{
-    size_t got = 0;
-    while (got < want) {
-        ssize_t r = st->sv->body_read(req, buf + got, want - got);
-        if (r < 0)
-            return r;
-        if (r == 0) {
-            *eof_r = 1;
-            break;
-        }
-        got += (size_t)r;
-    }
-    return (ssize_t)got;
-}
-
 static int count_ok(const struct rep_written *w)
 {
     int n = 0;
@@ -77,7 +59,7 @@ int rep_write_body(struct rep_state *st, struct cairn_req *req, const int *order
     int eof = 0, rc = 0, fh[REP_MAX];
     for (int s = 0; s < REP_MAX; s++)
         fh[s] = -1;
-    ssize_t got = fill(st, req, buf, bs, &eof);
+    ssize_t got = sc_body_fill(st->sv, req, buf, bs, &eof);
     if (got < 0) {
         rc = (int)got;
         goto out;
@@ -128,7 +110,7 @@ int rep_write_body(struct rep_state *st, struct cairn_req *req, const int *order
         }
         if (eof)
             break;
-        got = fill(st, req, buf, bs, &eof);
+        got = sc_body_fill(st->sv, req, buf, bs, &eof);
         if (got < 0) {
             rc = (int)got;
             break;

@@ -149,3 +149,20 @@ uint64_t sc_xxh64(const void *data, size_t len)
 {
     return XXH64(data, len, 0);
 }
+
+ssize_t sc_body_fill(const struct cairn_services *sv, struct cairn_req *req, uint8_t *buf,
+                     size_t want, int *eof_r)
+{
+    size_t got = 0;
+    while (got < want) {
+        ssize_t r = sv->body_read(req, buf + got, want - got);
+        if (r < 0)
+            return r;
+        if (r == 0) {
+            *eof_r = 1;
+            break;
+        }
+        got += (size_t)r;
+    }
+    return (ssize_t)got;
+}

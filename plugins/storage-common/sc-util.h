@@ -7,6 +7,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
+
+#include <cairn/plugin.h>
 
 /* Writes 2*len lower-case hex digits plus NUL to `out`. */
 void sc_hex_encode(const uint8_t *in, size_t len, char *out);
@@ -42,5 +45,10 @@ static inline uint64_t sc_get_be64(const uint8_t *p)
 
 /* Milliseconds since the Unix epoch. */
 int64_t sc_now_ms(void);
+
+/* Reads the request body until `want` bytes or its end (*eof_r set then):
+ * the byte count, or the negative error body_read reported. */
+ssize_t sc_body_fill(const struct cairn_services *sv, struct cairn_req *req, uint8_t *buf,
+                     size_t want, int *eof_r);
 
 #endif
