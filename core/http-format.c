@@ -44,18 +44,66 @@ const char *http_reason(int status)
     }
 }
 
-void http_format_date(char *buf, size_t cap)
+/* The date of second `t`, formatted by hand (no locale, no stdio). */
+static void format_date_at(time_t t, char out[30])
 {
-    /* Not strftime: the day and month names must not follow the locale. */
     static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
     static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    time_t now = time(NULL);
     struct tm tm;
-    gmtime_r(&now, &tm);
-    snprintf(buf, cap, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday % 7],
-             tm.tm_mday, months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
-             tm.tm_sec);
+    gmtime_r(&t, &tm);
+    int year = (tm.tm_year + 1900) % 10000;
+    char *p = out;
+    memcpy(p, days[tm.tm_wday % 7], 3);
+    p += 3;
+    *p++ = ',';
+    *p++ = ' ';
+    *p++ = (char)('0' + tm.tm_mday / 10);
+    *p++ = (char)('0' + tm.tm_mday % 10);
+    *p++ = ' ';
+    memcpy(p, months[tm.tm_mon % 12], 3);
+    p += 3;
+    *p++ = ' ';
+    *p++ = (char)('0' + year / 1000);
+    *p++ = (char)('0' + year / 100 % 10);
+    *p++ = (char)('0' + year / 10 % 10);
+    *p++ = (char)('0' + year % 10);
+    *p++ = ' ';
+    *p++ = (char)('0' + tm.tm_hour / 10);
+    *p++ = (char)('0' + tm.tm_hour % 10);
+    *p++ = ':';
+    *p++ = (char)('0' + tm.tm_min / 10);
+    *p++ = (char)('0' + tm.tm_min % 10);
+    *p++ = ':';
+    *p++ = (char)('0' + tm.tm_sec / 10);
+    *p++ = (char)('0' + tm.tm_sec % 10);
+    memcpy(p, " GMT", 5); /* with the NUL: 29 characters and a NUL */
+}
+
+size_t http_date_now(char out[30])
+{
+    /* Every response carries the date: format it once per second per thread
+     * (gmtime_r and the formatting cost more than the rest of the head). */
+    static _Thread_local time_t cached_sec = (time_t)-1;
+    static _Thread_local char cached[30];
+    time_t now = time(NULL);
+    if (now != cached_sec) {
+        format_date_at(now, cached);
+        cached_sec = now;
+    }
+    memcpy(out, cached, 30);
+    return 29;
+}
+
+void http_format_date(char *buf, size_t cap)
+{
+    char date[30];
+    http_date_now(date);
+    if (cap == 0)
+        return;
+    size_t n = cap - 1 < 29 ? cap - 1 : 29;
+    memcpy(buf, date, n);
+    buf[n] = '\0';
 }
 
 void http_error_xml(struct evbuffer *out, const char *code, const char *message,

@@ -231,6 +231,10 @@ const char *http_reason(int status);
  * (at least 32 bytes). */
 void http_format_date(char *buf, size_t cap);
 
+/* Writes the current RFC 1123 date (29 characters and a NUL) into `out`;
+ * formatted at most once per second per thread.  Returns 29. */
+size_t http_date_now(char out[30]);
+
 /* Appends an S3 error XML document for the HTTP layer's own errors. */
 void http_error_xml(struct evbuffer *out, const char *code, const char *message,
                     const char *request_id);

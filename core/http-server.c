@@ -86,8 +86,11 @@ static void global_init(void)
 
 void http_request_id(char out[17])
 {
+    static const char hex[] = "0123456789ABCDEF";
     uint64_t v = request_base + atomic_fetch_add(&request_counter, 1);
-    snprintf(out, 17, "%016" PRIX64, v);
+    for (int i = 15; i >= 0; i--, v >>= 4)
+        out[i] = hex[v & 15];
+    out[16] = '\0';
 }
 
 /* ------------------------------------------------------------------------ */

@@ -17,8 +17,26 @@
 #include <string.h>
 
 #include "iam-store.h"
+#include "services.h"
 #include "s3-internal.h"
 #include "s3-router.h"
+
+/* "arn:aws:s3:::bucket" or, with a key, "arn:aws:s3:::bucket/key" (arena). */
+static char *resource_arn(struct s3_call *call, const char *bucket, const char *key)
+{
+    size_t bl = strlen(bucket), kl = key ? strlen(key) : 0;
+    char *r = s3_alloc(call, 13 + bl + 1 + kl + 1);
+    if (!r)
+        return NULL;
+    memcpy(r, "arn:aws:s3:::", 13);
+    memcpy(r + 13, bucket, bl);
+    if (key) {
+        r[13 + bl] = '/';
+        memcpy(r + 14 + bl, key, kl);
+    }
+    r[13 + bl + (key ? 1 + kl : 0)] = '\0';
+    return r;
+}
 
 /* The IAM action of the call's operation, refined for versioned requests. */
 static const char *op_action(const struct s3_call *call)
@@ -93,13 +111,34 @@ static void build_context(struct s3_call *call, struct ctx_builder *b)
     int64_t now = call->services->now_ms();
     const char *iso = s3_time_iso8601(call, now);
     /* aws:CurrentTime is ISO 8601 without milliseconds. */
-    char *current = iso ? s3_printf(call, "%.19sZ", iso) : NULL;
+    char *current = NULL;
+    if (iso && strlen(iso) == 24 && (current = s3_alloc(call, 21))) {
+        memcpy(current, iso, 19);
+        memcpy(current + 19, "Z", 2);
+    } else if (iso) {
+        current = s3_printf(call, "%.19sZ", iso);
+    }
+    /* aws:EpochTime: seconds, in decimal. */
+    char epoch_buf[24], *e = epoch_buf + sizeof(epoch_buf);
+    long long secs = (long long)(now / 1000);
+    unsigned long long u = secs < 0 ? 0ull - (unsigned long long)secs : (unsigned long long)secs;
+    *--e = '\0';
+    do {
+        *--e = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (secs < 0)
+        *--e = '-';
+    size_t elen = (size_t)(epoch_buf + sizeof(epoch_buf) - e);
+    char *epoch = s3_alloc(call, elen);
+    if (epoch)
+        memcpy(epoch, e, elen);
     if (head) {
         ctx_add(b, "aws:SourceIp", head->remote_addr);
         ctx_add(b, "aws:SecureTransport", head->is_tls ? "true" : "false");
     }
     ctx_add(b, "aws:CurrentTime", current);
-    ctx_add(b, "aws:EpochTime", s3_printf(call, "%lld", (long long)(now / 1000)));
+    ctx_add(b, "aws:EpochTime", epoch);
     ctx_add(b, "aws:UserAgent", s3_header(call, "user-agent"));
     ctx_add(b, "aws:Referer", s3_header(call, "referer"));
     if (!call->who.is_anonymous) {
@@ -188,8 +227,12 @@ static int authorize(struct s3_call *call, const char *action, const char *resou
         .n_context = b.n,
         .context = b.kv,
     };
+    /* The explanation only feeds the debug line below: not asked for (and
+     * not formatted by the plugin) unless that line is printed. */
     char explain[256] = "";
-    int d = pp->desc->policy->evaluate(pp->state, &call->req, &q, explain, sizeof(explain));
+    int want_explain = core_log_enabled(CAIRN_LOG_DEBUG);
+    int d = pp->desc->policy->evaluate(pp->state, &call->req, &q, want_explain ? explain : NULL,
+                                       want_explain ? sizeof(explain) : 0);
     if (d < 0)
         return d;
     if (d == CAIRN_ALLOW)
@@ -219,9 +262,9 @@ int s3_authorize(struct s3_call *call)
     if (call->op == S3_OP_LIST_BUCKETS)
         resource = "*";
     else if (op_is_object(call->op))
-        resource = s3_printf(call, "arn:aws:s3:::%s/%s", call->bucket, call->key);
+        resource = resource_arn(call, call->bucket, call->key);
     else
-        resource = s3_printf(call, "arn:aws:s3:::%s", call->bucket);
+        resource = resource_arn(call, call->bucket, NULL);
     if (!resource)
         return CAIRN_E_NOMEM;
     return authorize(call, op_action(call), resource, call->bucket);
@@ -232,8 +275,7 @@ int s3_authorize_action(struct s3_call *call, const char *action, const char *bu
 {
     if (call->who.is_root)
         return 0;
-    const char *resource = key && *key ? s3_printf(call, "arn:aws:s3:::%s/%s", bucket, key)
-                                       : s3_printf(call, "arn:aws:s3:::%s", bucket);
+    const char *resource = resource_arn(call, bucket, key && *key ? key : NULL);
     if (!resource)
         return CAIRN_E_NOMEM;
     return authorize(call, action, resource, bucket);

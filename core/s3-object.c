@@ -321,9 +321,24 @@ static const char *request_version(struct s3_call *call)
     return v && *v ? v : NULL;
 }
 
+/* a, b and c one after the other (c may be NULL), in the arena. */
+static char *s3_concat3(struct s3_call *call, const char *a, const char *b, const char *c)
+{
+    size_t al = strlen(a), bl = strlen(b), cl = c ? strlen(c) : 0;
+    char *p = s3_alloc(call, al + bl + cl + 1);
+    if (p) {
+        memcpy(p, a, al);
+        memcpy(p + al, b, bl);
+        if (c)
+            memcpy(p + al + bl, c, cl);
+        p[al + bl + cl] = '\0';
+    }
+    return p;
+}
+
 static const char *quoted_etag(struct s3_call *call, const char *etag)
 {
-    return s3_printf(call, "\"%s\"", etag);
+    return s3_concat3(call, "\"", etag, "\"");
 }
 
 /* AWS documents a narrow tag alphabet, but S3 accepts any printable UTF-8;
@@ -514,7 +529,8 @@ static void add_validator_headers(struct s3_call *call, const struct cairn_objec
     s3_headers_add(call, h, n, cap, "etag", quoted_etag(call, info->etag));
     s3_headers_add(call, h, n, cap, "last-modified", s3_time_rfc1123(call, info->mtime_ms));
     if (*info->version_id)
-        s3_headers_add(call, h, n, cap, "x-amz-version-id", s3_printf(call, "%s", info->version_id));
+        s3_headers_add(call, h, n, cap, "x-amz-version-id",
+                       s3_concat3(call, info->version_id, "", NULL));
 }
 
 int s3_part_range(const struct cairn_object_info *info, uint32_t part, uint64_t *offset_r,
@@ -651,7 +667,7 @@ static int get_decide(void *vctx, const struct cairn_object_info *info, uint64_t
     if (!all)
         return CAIRN_E_NOMEM;
     all[0] = (struct cairn_kv){"x-amz-request-id", call->req.request_id};
-    all[1] = (struct cairn_kv){"x-amz-id-2", s3_printf(call, "cairn-%s", call->req.request_id)};
+    all[1] = (struct cairn_kv){"x-amz-id-2", s3_concat3(call, "cairn-", call->req.request_id, NULL)};
     if (n)
         memcpy(all + 2, h, n * sizeof(*h));
     if (http_exchange_respond(call->ex, status, all, n + 2, (int64_t)len) < 0)

@@ -90,15 +90,22 @@ void *s3_alloc(struct s3_call *call, size_t size)
 
 char *s3_printf(struct s3_call *call, const char *fmt, ...)
 {
+    /* One formatting pass when the result is short (nearly always), two
+     * (measure, then format into the arena) otherwise. */
+    char local[256];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    int n = vsnprintf(local, sizeof(local), fmt, ap);
     va_end(ap);
     if (n < 0)
         return NULL;
     char *p = s3_alloc(call, (size_t)n + 1);
     if (!p)
         return NULL;
+    if ((size_t)n < sizeof(local)) {
+        memcpy(p, local, (size_t)n + 1);
+        return p;
+    }
     va_start(ap, fmt);
     vsnprintf(p, (size_t)n + 1, fmt, ap);
     va_end(ap);
@@ -111,7 +118,13 @@ static size_t s3_std_headers(struct s3_call *call, struct cairn_kv *out)
     const char *id = call->req.request_id ? call->req.request_id : "";
     out[0] = (struct cairn_kv){"x-amz-request-id", id};
     /* x-amz-id-2: S3 sends an opaque host id; ours is derived from the request id. */
-    out[1] = (struct cairn_kv){"x-amz-id-2", s3_printf(call, "cairn-%s", id)};
+    size_t id_len = strlen(id);
+    char *id2 = s3_alloc(call, id_len + 7);
+    if (id2) {
+        memcpy(id2, "cairn-", 6);
+        memcpy(id2 + 6, id, id_len + 1);
+    }
+    out[1] = (struct cairn_kv){"x-amz-id-2", id2};
     if (!out[1].value)
         out[1].value = id;
     return 2;
@@ -235,13 +248,51 @@ static void s3_gmtime(int64_t ms, struct tm *tm, int *millis)
     *millis = m;
 }
 
+/* Two and four decimal digits (the calendar fields below are in range). */
+static char *put2(char *p, int v)
+{
+    p[0] = (char)('0' + v / 10 % 10);
+    p[1] = (char)('0' + v % 10);
+    return p + 2;
+}
+
+static char *put4(char *p, int v)
+{
+    v %= 10000;
+    p[0] = (char)('0' + v / 1000);
+    p[1] = (char)('0' + v / 100 % 10);
+    return put2(p + 2, v % 100);
+}
+
+/* Dates are formatted by hand: they go into every GET's headers and every
+ * policy check's context, where vsnprintf was most of the cost. */
 const char *s3_time_iso8601(struct s3_call *call, int64_t ms)
 {
     struct tm tm;
     int millis;
     s3_gmtime(ms, &tm, &millis);
-    return s3_printf(call, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
+    if (tm.tm_year + 1900 < 0 || tm.tm_year + 1900 > 9999)
+        return s3_printf(call, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
+    char *out = s3_alloc(call, 25), *p = out;
+    if (!out)
+        return NULL;
+    p = put4(p, tm.tm_year + 1900);
+    *p++ = '-';
+    p = put2(p, tm.tm_mon + 1);
+    *p++ = '-';
+    p = put2(p, tm.tm_mday);
+    *p++ = 'T';
+    p = put2(p, tm.tm_hour);
+    *p++ = ':';
+    p = put2(p, tm.tm_min);
+    *p++ = ':';
+    p = put2(p, tm.tm_sec);
+    *p++ = '.';
+    *p++ = (char)('0' + millis / 100);
+    p = put2(p, millis % 100);
+    memcpy(p, "Z", 2);
+    return out;
 }
 
 const char *s3_time_rfc1123(struct s3_call *call, int64_t ms)
@@ -252,9 +303,31 @@ const char *s3_time_rfc1123(struct s3_call *call, int64_t ms)
     struct tm tm;
     int millis;
     s3_gmtime(ms, &tm, &millis);
-    return s3_printf(call, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday % 7],
-                     tm.tm_mday, months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour,
-                     tm.tm_min, tm.tm_sec);
+    if (tm.tm_year + 1900 < 0 || tm.tm_year + 1900 > 9999)
+        return s3_printf(call, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday % 7],
+                         tm.tm_mday, months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour,
+                         tm.tm_min, tm.tm_sec);
+    char *out = s3_alloc(call, 30), *p = out;
+    if (!out)
+        return NULL;
+    memcpy(p, days[tm.tm_wday % 7], 3);
+    p += 3;
+    *p++ = ',';
+    *p++ = ' ';
+    p = put2(p, tm.tm_mday);
+    *p++ = ' ';
+    memcpy(p, months[tm.tm_mon % 12], 3);
+    p += 3;
+    *p++ = ' ';
+    p = put4(p, tm.tm_year + 1900);
+    *p++ = ' ';
+    p = put2(p, tm.tm_hour);
+    *p++ = ':';
+    p = put2(p, tm.tm_min);
+    *p++ = ':';
+    p = put2(p, tm.tm_sec);
+    memcpy(p, " GMT", 5);
+    return out;
 }
 
 /* ---- small encoders ----------------------------------------------------- */

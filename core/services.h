@@ -15,6 +15,13 @@ const struct cairn_services *core_services(void);
 void core_log(struct cairn_req *req, enum cairn_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Logs `len` bytes of `text` as one line, like core_log without formatting. */
+void core_log_text(struct cairn_req *req, enum cairn_log_level level, const char *text,
+                   size_t len);
+
+/* True when lines of `level` are printed. */
+int core_log_enabled(enum cairn_log_level level);
+
 /* Sets the least severe level that is printed (default CAIRN_LOG_INFO). */
 void core_log_set_level(enum cairn_log_level level);
 

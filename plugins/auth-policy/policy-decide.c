@@ -48,15 +48,20 @@ int policy_decide(struct policy_cache *cache, const struct cairn_policy_query *q
     int anonymous = !q->who || q->who->is_anonymous;
     int allowed = 0, rc;
     char allow_expl[256] = "";
+    /* Explanations are formatted only for a caller that wants one. */
+    size_t allow_cap = explain_r && explain_cap ? sizeof(allow_expl) : 0;
     char what[64];
 
     if (!anonymous && q->identity_policies) {
         for (size_t i = 0; i < q->n_identity_policies; i++) {
             if (!q->identity_policies[i])
                 continue;
-            snprintf(what, sizeof(what), "identity policy %zu", i + 1);
+            if (allow_cap)
+                snprintf(what, sizeof(what), "identity policy %zu", i + 1);
+            else
+                what[0] = '\0';
             rc = judge(cache, q->identity_policies[i], &r, 0, what, &allowed, allow_expl,
-                       sizeof(allow_expl), explain_r, explain_cap);
+                       allow_cap, explain_r, explain_cap);
             if (rc < 0)
                 return rc;
             if (rc == 1)
@@ -65,7 +70,7 @@ int policy_decide(struct policy_cache *cache, const struct cairn_policy_query *q
     }
     if (q->bucket_policy && *q->bucket_policy) {
         rc = judge(cache, q->bucket_policy, &r, 1, "bucket policy", &allowed, allow_expl,
-                   sizeof(allow_expl), explain_r, explain_cap);
+                   allow_cap, explain_r, explain_cap);
         if (rc < 0)
             return rc;
         if (rc == 1)
