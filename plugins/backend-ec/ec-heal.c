@@ -63,8 +63,8 @@ static int heal_inline(struct heal_ctx *hc, size_t vi, const struct sc_version *
         const struct sc_version *dv = ec_drive_version(hc->q, v->dist[s], v->id);
         good[s] = dv && dv->has_inline &&
                   (sl == 0 ? dv->inline_len == 0
-                           : sc_block_read_mem(dv->inline_data, dv->inline_len, 0, sl, ptr[s],
-                                               sl) == 0);
+                           : sc_block_read_mem(dv->inline_data, dv->inline_len, 0, sl,
+                                               v->block_sum, ptr[s], sl) == 0);
         n_good += good[s];
     }
     int rc = 0;
@@ -86,7 +86,7 @@ static int heal_inline(struct heal_ctx *hc, size_t vi, const struct sc_version *
                 break;
             }
             if (len)
-                sc_block_encode(ptr[s], sl, hc->inl[vi][s]);
+                sc_block_encode(v->block_sum, ptr[s], sl, hc->inl[vi][s]);
             hc->inl_len[vi][s] = len;
             hc->inl_set[vi][s] = 1;
             hc->need_meta[v->dist[s]] = 1;
@@ -123,7 +123,7 @@ static int heal_part(struct ec_state *st, size_t set, const char *kdir, const st
         for (uint64_t b = 0; b < nblocks && good[s]; b++) {
             uint64_t dlen = pt->size - b * v->block_size;
             size_t sl = ec_shard_len(v->codec, v->k, dlen > v->block_size ? v->block_size : dlen);
-            good[s] = sc_block_read(dr, fh, b, full, buf, sl, scratch) == 0;
+            good[s] = sc_block_read(dr, fh, b, full, v->block_sum, buf, sl, scratch) == 0;
         }
         dr->ops->close(dr, fh);
         n_good += good[s];
@@ -167,14 +167,16 @@ static int heal_part(struct ec_state *st, size_t set, const char *kdir, const st
         for (int s = 0; s < n; s++) {
             ptr[s] = buf + (size_t)s * sl;
             if (fin[s] >= 0 && np < v->k &&
-                sc_block_read(d[v->dist[s]], fin[s], b, full, ptr[s], sl, scratch) == 0) {
+                sc_block_read(d[v->dist[s]], fin[s], b, full, v->block_sum, ptr[s], sl,
+                              scratch) == 0) {
                 present[s] = 1;
                 np++;
             }
         }
         rc = ec_codec_reconstruct(c, ptr, present, sl);
         for (int s = 0; s < n && !rc; s++)
-            if (fout[s] >= 0 && !wfail[s] && sc_block_write(d[v->dist[s]], fout[s], b, full, ptr[s], sl))
+            if (fout[s] >= 0 && !wfail[s] &&
+                sc_block_write(d[v->dist[s]], fout[s], b, full, v->block_sum, ptr[s], sl))
                 wfail[s] = 1;
     }
     for (int s = 0; s < n; s++) {

@@ -165,19 +165,19 @@ struct src {
 
 /* `out` has SC_BLOCK_SUM writable bytes before it (see sc_block_read_inplace). */
 static int read_shard(struct ec_state *st, struct sc_drive *dr, struct src *sr, const char *path,
-                      uint64_t block, size_t full, uint8_t *out, size_t sl)
+                      uint64_t block, size_t full, enum sc_block_sum alg, uint8_t *out, size_t sl)
 {
     if (sr->bad)
         return -EIO;
     if (sr->is_mem)
-        return sc_block_read_mem(sr->mem, sr->mem_len, block, full, out, sl);
+        return sc_block_read_mem(sr->mem, sr->mem_len, block, full, alg, out, sl);
     if (!sr->tried_open) {
         sr->tried_open = 1;
         sr->fh = dr->online ? dr->ops->open(dr, path, 0) : -EIO;
     }
     if (sr->fh < 0)
         return sr->fh;
-    return sc_block_read_inplace(dr, sr->fh, block, full, out, sl);
+    return sc_block_read_inplace(dr, sr->fh, block, full, alg, out, sl);
 }
 
 int ec_read_range(struct ec_state *st, struct cairn_req *req, size_t set, const char *bucket,
@@ -257,7 +257,8 @@ int ec_read_range(struct ec_state *st, struct cairn_req *req, size_t set, const 
                         break;
                     tried[s] = 1;
                     ec_fmt(path, sizeof(path), "%s%s", base, paths[s]);
-                    int r = read_shard(st, d[v->dist[s]], &srcs[s], path, b, full, ptr[s], sl);
+                    int r = read_shard(st, d[v->dist[s]], &srcs[s], path, b, full, v->block_sum,
+                                       ptr[s], sl);
                     if (r == 0) {
                         present[s] = 1;
                         n_present++;

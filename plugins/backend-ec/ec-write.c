@@ -104,7 +104,7 @@ int ec_write_body(struct ec_state *st, struct cairn_req *req, size_t set, const 
                 if (!(w->inl[s] = malloc(len ? len : 1)))
                     rc = CAIRN_E_NOMEM;
                 else if (len)
-                    sc_block_encode(ptr[s], sl, w->inl[s]);
+                    sc_block_encode(SC_SUM_DEFAULT, ptr[s], sl, w->inl[s]);
                 w->inl_len[s] = len;
                 w->ok[s] = 1;
             }
@@ -129,7 +129,7 @@ int ec_write_body(struct ec_state *st, struct cairn_req *req, size_t set, const 
         for (int s = 0; s < n; s++) {
             if (w->ok[s]) {
                 struct sc_drive *dr = d[w->dist[s]];
-                if (sc_block_write(dr, fh[s], block, full, ptr[s], sl)) {
+                if (sc_block_write(dr, fh[s], block, full, SC_SUM_DEFAULT, ptr[s], sl)) {
                     st->sv->log(req, CAIRN_LOG_WARN, "backend-ec: write to drive %s failed",
                                 dr->name);
                     w->ok[s] = 0;

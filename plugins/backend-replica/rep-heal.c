@@ -5,6 +5,7 @@
  * checksums verify; metadata copies are rewritten from the agreed list.
  */
 #include "rep-internal.h"
+#include "sc-blockfile.h"
 #include "sc-keypath.h"
 
 #include <errno.h>
@@ -44,7 +45,7 @@ static void heal_part(struct rep_state *st, struct cairn_req *req, const char *b
     for (int s = 0; s < ncopy; s++) {
         struct sc_drive *d = st->drives[q->order[v->dist[s]]];
         srcs[s] = d;
-        if (d->online && rep_verify_file(st, d, rel, size, v->block_size)) {
+        if (d->online && sc_blockfile_verify(d, rel, size, v->block_size, v->block_sum)) {
             bad[s] = 1;
             n_bad++;
         }
@@ -64,7 +65,8 @@ static void heal_part(struct rep_state *st, struct cairn_req *req, const char *b
         for (int t = 0; t < ncopy; t++)
             if (t != s)
                 others[no++] = srcs[t];
-        int rc = rep_copy_file(st, others, no, srcs[s], rel, size, v->block_size);
+        int rc = sc_blockfile_copy(others, no, srcs[s], rel, size, v->block_size, v->block_sum,
+                                   st->sync);
         if (rc) {
             st->heal_errors++;
             st->sv->log(req, CAIRN_LOG_WARN, "backend-replica: could not rebuild %s/%s on "

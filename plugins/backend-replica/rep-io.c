@@ -70,7 +70,7 @@ int rep_write_body(struct rep_state *st, struct cairn_req *req, const int *order
             rc = CAIRN_E_NOMEM;
             goto out;
         }
-        sc_block_encode(buf, (size_t)got, w->inl);
+        sc_block_encode(SC_SUM_DEFAULT, buf, (size_t)got, w->inl);
         w->inl_len = SC_BLOCK_SUM + (size_t)got;
         w->is_inline = 1;
         w->size = (uint64_t)got;
@@ -100,7 +100,7 @@ int rep_write_body(struct rep_state *st, struct cairn_req *req, const int *order
                 if (!w->ok[s])
                     continue;
                 struct sc_drive *d = st->drives[w->dist[s]];
-                if (sc_block_write(d, fh[s], blk, bs, buf, (size_t)got)) {
+                if (sc_block_write(d, fh[s], blk, bs, SC_SUM_DEFAULT, buf, (size_t)got)) {
                     w->ok[s] = 0;
                     st->sv->log(req, CAIRN_LOG_WARN, "backend-replica: write to drive %s "
                                 "failed", d->name);
@@ -147,8 +147,8 @@ static int read_inline(struct rep_state *st, struct cairn_req *req, const struct
         int i = rep_find_version(&q->m[pos], v->id);
         const struct sc_version *dv = i >= 0 ? &q->m[pos].v[i] : NULL;
         if (!dv || !dv->has_inline || dv->mtime_ms != v->mtime_ms ||
-            sc_block_read_mem(dv->inline_data, dv->inline_len, 0, (size_t)v->size, data,
-                              (size_t)v->size)) {
+            sc_block_read_mem(dv->inline_data, dv->inline_len, 0, (size_t)v->size,
+                              v->block_sum, data, (size_t)v->size)) {
             *damaged_r = 1;
             continue;
         }
@@ -211,7 +211,8 @@ int rep_read_range(struct rep_state *st, struct cairn_req *req, const char *buck
                     continue;
                 if (fh[s] == -2)
                     fh[s] = d->ops->open(d, rel, 0);
-                if (fh[s] < 0 || sc_block_read(d, fh[s], blk, bs, data, blen, scratch)) {
+                if (fh[s] < 0 ||
+                    sc_block_read(d, fh[s], blk, bs, v->block_sum, data, blen, scratch)) {
                     *damaged_r = 1;
                     continue;
                 }
@@ -245,76 +246,5 @@ int rep_read_range(struct rep_state *st, struct cairn_req *req, const char *buck
     free(scratch);
     if (!rc && len)
         rc = CAIRN_E_CORRUPT;
-    return rc;
-}
-
-int rep_verify_file(struct rep_state *st, struct sc_drive *d, const char *rel, uint64_t size,
-                    uint64_t bs)
-{
-    (void)st;
-    if (!d->online)
-        return -EIO;
-    struct stat sb;
-    int rc = d->ops->stat(d, rel, &sb);
-    if (rc)
-        return rc;
-    uint64_t nblk = (size + bs - 1) / bs;
-    if ((uint64_t)sb.st_size != size + nblk * SC_BLOCK_SUM)
-        return -EBADMSG;
-    int fh = d->ops->open(d, rel, 0);
-    if (fh < 0)
-        return fh;
-    uint8_t *data = malloc(bs), *scratch = malloc(SC_BLOCK_SUM + bs);
-    rc = data && scratch ? 0 : -ENOMEM;
-    for (uint64_t b = 0; b < nblk && !rc; b++) {
-        size_t blen = (size_t)(size - b * bs < bs ? size - b * bs : bs);
-        rc = sc_block_read(d, fh, b, (size_t)bs, data, blen, scratch);
-    }
-    d->ops->close(d, fh);
-    free(data);
-    free(scratch);
-    return rc;
-}
-
-int rep_copy_file(struct rep_state *st, struct sc_drive *const *srcs, int n_src,
-                  struct sc_drive *dst, const char *rel, uint64_t size, uint64_t bs)
-{
-    char id[33], tmp[128], parent[REP_PATH];
-    sc_new_id(id);
-    rep_fmt(tmp, sizeof(tmp), SC_TMP_DIR "/%s.heal", id);
-    int fh[REP_MAX], out = dst->ops->open(dst, tmp, 1);
-    if (out < 0)
-        return out;
-    for (int i = 0; i < n_src && i < REP_MAX; i++)
-        fh[i] = srcs[i]->online ? srcs[i]->ops->open(srcs[i], rel, 0) : -1;
-    uint8_t *data = malloc(bs), *scratch = malloc(SC_BLOCK_SUM + bs);
-    int rc = data && scratch ? 0 : -ENOMEM;
-    uint64_t nblk = (size + bs - 1) / bs;
-    for (uint64_t b = 0; b < nblk && !rc; b++) {
-        size_t blen = (size_t)(size - b * bs < bs ? size - b * bs : bs);
-        rc = -EBADMSG;
-        for (int i = 0; i < n_src && i < REP_MAX && rc; i++)
-            if (fh[i] >= 0)
-                rc = sc_block_read(srcs[i], fh[i], b, (size_t)bs, data, blen, scratch);
-        if (!rc)
-            rc = sc_block_write(dst, out, b, (size_t)bs, data, blen);
-    }
-    if (!rc && st->sync)
-        rc = dst->ops->fsync(dst, out);
-    dst->ops->close(dst, out);
-    for (int i = 0; i < n_src && i < REP_MAX; i++)
-        if (fh[i] >= 0)
-            srcs[i]->ops->close(srcs[i], fh[i]);
-    free(data);
-    free(scratch);
-    sc_path_parent(rel, parent, sizeof(parent));
-    if (!rc)
-        rc = dst->ops->mkdir_p(dst, parent);
-    if (!rc)
-        rc = dst->ops->rename(dst, tmp, rel);
-    if (!rc && st->sync)
-        rc = dst->ops->fsync_dir(dst, parent);
-    if (rc)
-        dst->ops->unlink(dst, tmp);
     return rc;
 }

@@ -185,6 +185,7 @@ char *sc_objmeta_serialize(const struct sc_objmeta *m, size_t *len_r)
             json_object_set_new(o, "k", json_integer(v->k));
             json_object_set_new(o, "m", json_integer(v->m));
             json_object_set_new(o, "block_size", json_integer((json_int_t)v->block_size));
+            json_object_set_new(o, "block_sum", json_string(sc_block_sum_name(v->block_sum)));
             json_object_set_new(o, "shard_index", json_integer(v->shard_index));
             json_t *d = json_array();
             for (int s = 0; s < v->k + v->m && s < SC_MAX_SHARDS; s++)
@@ -237,6 +238,12 @@ static int version_from_json(json_t *o, struct sc_version *v)
     v->m = (int)json_integer_value(json_object_get(o, "m"));
     v->block_size = (uint64_t)json_integer_value(json_object_get(o, "block_size"));
     v->shard_index = (int)json_integer_value(json_object_get(o, "shard_index"));
+    /* an unknown sum (a newer server's) fails the parse (CAIRN_E_CORRUPT),
+     * never a checksum mismatch that a heal would act on */
+    json_t *bsum = json_object_get(o, "block_sum");
+    if ((bsum && !json_is_string(bsum)) ||
+        sc_block_sum_parse(json_string_value(bsum), &v->block_sum))
+        return -1;
     if (v->k < 1 || v->m < 0 || v->k + v->m > SC_MAX_SHARDS || v->block_size == 0 ||
         v->shard_index < 0 || v->shard_index >= v->k + v->m)
         return -1;
@@ -331,6 +338,8 @@ uint64_t sc_objmeta_signature(const struct sc_objmeta *m)
                          v->delete_marker, v->codec, v->k, v->m, v->data_dir,
                          (unsigned long long)v->block_size, v->n_parts, v->n_attrs);
         h = h * 31 + sc_xxh64(buf, (size_t)n);
+        if (!v->delete_marker && v->block_sum != SC_SUM_XXH64) /* xxh64: signature as before */
+            h = h * 31 + (uint64_t)v->block_sum + 1;
         for (size_t a = 0; a < v->n_attrs; a++)
             h = h * 31 + sc_xxh64(v->attrs[a].value, strlen(v->attrs[a].value));
     }

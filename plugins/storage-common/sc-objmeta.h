@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sc-blockfile.h"
+
 #define SC_MAX_SHARDS 32
 
 struct sc_attr {
@@ -42,6 +44,7 @@ struct sc_version {
     char codec[32];
     int k, m;
     uint64_t block_size;  /* object bytes per stripe */
+    enum sc_block_sum block_sum; /* shard block checksum ("block_sum"; absent: xxh64) */
     int shard_index;      /* which shard this drive holds (0-based; < k is data) */
     uint8_t dist[SC_MAX_SHARDS]; /* dist[shard] = drive position within the set */
     char data_dir[40];    /* ".d.<data_dir>" holds part.<n> shard files; "" when none */
