@@ -704,12 +704,22 @@ void http_conn_adopt(struct http_io *io, int fd, int is_tls, const char *remote_
     bufferevent_enable(bev, EV_READ | EV_WRITE);
 }
 
-/* Moves the worker's queued response bytes to the socket's output. */
+/* Moves the worker's queued response bytes to the socket's output.  When
+ * nothing is waiting there (the usual case: a small response in one piece),
+ * a plain-TCP socket is written at once: the bufferevent would otherwise
+ * turn its write event on and off again around the same writev (two
+ * epoll_ctl calls and a loop round per response).  What the socket does not
+ * take, and any error, is left to the bufferevent. */
 static void move_output(struct http_conn *conn)
 {
     struct http_exchange *ex = conn->ex;
     struct evbuffer *out = bufferevent_get_output(conn->bev);
     pthread_mutex_lock(&ex->mu);
+    if (!conn->is_tls && evbuffer_get_length(out) == 0 && evbuffer_get_length(ex->out) > 0) {
+        evutil_socket_t fd = bufferevent_getfd(conn->bev);
+        if (fd >= 0)
+            evbuffer_write_atmost(ex->out, fd, HTTP_OUT_CHUNK);
+    }
     evbuffer_add_buffer(out, ex->out);
     ex->io_out_len = evbuffer_get_length(out);
     pthread_mutex_unlock(&ex->mu);

@@ -1,16 +1,38 @@
 /* worker-pool.c -- fixed worker threads draining a FIFO of intrusive jobs. */
 #include <malloc.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
 
 #include "worker-pool.h"
 
+/*
+ * Wake-ups.  Waking a sleeping worker (futex wake, then a context switch) was
+ * the largest cost of a small request: the I/O thread paid it for every job.
+ * So a job wakes a worker only when nobody else will take it soon:
+ *   - a worker that finishes a job takes the next one without sleeping;
+ *   - one worker at a time polls the queue for a short while (yielding the
+ *     CPU between looks) before it sleeps: a job queued meanwhile needs no
+ *     wake-up at all;
+ *   - at most one wake-up is in flight: the woken worker, once it has a job,
+ *     wakes the next one if more jobs wait (so a burst still spreads over
+ *     the workers, and a worker blocked on a disk never holds up the queue:
+ *     it passed the wake-up on before running its job).
+ */
+#define POOL_SPIN_ROUNDS 64
+
 struct worker_pool {
     pthread_mutex_t mu;
     pthread_cond_t cond;
-    struct worker_job *head, *tail;
-    size_t queued, busy;
+    struct worker_job *_Atomic head; /* read without the lock by a polling worker */
+    struct worker_job *tail;
+    size_t queued;
+    atomic_size_t busy;
+    int idle;            /* workers asleep on cond */
+    int wake_sent;       /* a signal sent whose worker has not taken a job yet */
+    atomic_int polling;  /* a worker polls the queue before sleeping (0 or 1) */
     int stopping;
     int n_threads;
     pthread_t *threads;
@@ -19,32 +41,61 @@ struct worker_pool {
     pthread_cond_t trim_cond;
     pthread_t trimmer;
     int trimmer_started;
-    unsigned long jobs_run, jobs_at_trim;
+    atomic_ulong jobs_run;
+    unsigned long jobs_at_trim;
 };
+
+/* Whether to signal one sleeping worker: not when a wake-up is already on its
+ * way or a worker is polling.  Locked; the caller signals after unlocking (a
+ * worker woken while the signaller still holds the lock would block on it
+ * at once: two more futex calls per wake-up). */
+static int wake_one_locked(struct worker_pool *pool)
+{
+    if (pool->idle > 0 && !pool->wake_sent && !atomic_load(&pool->polling)) {
+        pool->wake_sent = 1;
+        return 1;
+    }
+    return 0;
+}
 
 static void *worker_main(void *arg)
 {
     struct worker_pool *pool = arg;
-    pthread_mutex_lock(&pool->mu);
     for (;;) {
-        while (!pool->head && !pool->stopping)
+        /* Nothing queued: one worker at a time looks again for a while
+         * (without the lock) before sleeping. */
+        int expect = 0;
+        if (!atomic_load(&pool->head) && atomic_compare_exchange_strong(&pool->polling, &expect, 1)) {
+            for (int i = 0; i < POOL_SPIN_ROUNDS && !atomic_load(&pool->head); i++)
+                sched_yield();
+            atomic_store(&pool->polling, 0);
+        }
+        pthread_mutex_lock(&pool->mu);
+        while (!pool->head && !pool->stopping) {
+            pool->idle++;
             pthread_cond_wait(&pool->cond, &pool->mu);
+            pool->idle--;
+            pool->wake_sent = 0;
+        }
         struct worker_job *job = pool->head;
-        if (!job)
+        if (!job) {
+            pthread_mutex_unlock(&pool->mu);
             break; /* stopping and nothing left to run */
+        }
         pool->head = job->next;
         if (!pool->head)
             pool->tail = NULL;
         pool->queued--;
-        pool->busy++;
+        atomic_fetch_add(&pool->busy, 1);
+        int wake = pool->head && wake_one_locked(pool); /* more waiting: pass the wake-up on */
         pthread_mutex_unlock(&pool->mu);
+        if (wake)
+            pthread_cond_signal(&pool->cond);
         job->next = NULL;
         job->fn(job);
-        pthread_mutex_lock(&pool->mu);
-        pool->busy--;
-        pool->jobs_run++;
+        atomic_fetch_sub(&pool->busy, 1);
+        atomic_fetch_add(&pool->jobs_run, 1);
     }
-    pthread_mutex_unlock(&pool->mu);
     return NULL;
 }
 
@@ -91,7 +142,13 @@ struct worker_pool *worker_pool_new(int n_threads)
         free(pool);
         return NULL;
     }
-    pthread_mutex_init(&pool->mu, NULL);
+    /* Held for a few instructions at a time by every worker and I/O thread:
+     * spin briefly on contention rather than sleep in the kernel. */
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init(&attr);
+    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
+    pthread_mutex_init(&pool->mu, &attr);
+    pthread_mutexattr_destroy(&attr);
     pthread_cond_init(&pool->cond, NULL);
     pthread_cond_init(&pool->trim_cond, NULL);
     /* without the trimmer the pool works, only keeps more memory */
@@ -118,8 +175,10 @@ void worker_pool_submit(struct worker_pool *pool, struct worker_job *job)
         pool->head = job;
     pool->tail = job;
     pool->queued++;
-    pthread_cond_signal(&pool->cond);
+    int wake = wake_one_locked(pool);
     pthread_mutex_unlock(&pool->mu);
+    if (wake)
+        pthread_cond_signal(&pool->cond);
 }
 
 size_t worker_pool_queued(struct worker_pool *pool)
@@ -133,7 +192,7 @@ size_t worker_pool_queued(struct worker_pool *pool)
 size_t worker_pool_busy(struct worker_pool *pool)
 {
     pthread_mutex_lock(&pool->mu);
-    size_t n = pool->busy;
+    size_t n = atomic_load(&pool->busy);
     pthread_mutex_unlock(&pool->mu);
     return n;
 }
