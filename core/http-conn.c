@@ -64,6 +64,12 @@ static void update_timeouts(struct http_conn *conn)
         rsecs = LINGER_SECONDS;
         break;
     }
+    /* Unchanged (e.g. WAIT again at the end of the message): nothing to do.
+     * libevent restarts a read timeout on every read by itself, and
+     * re-enabling a disabled event applies the stored timeouts. */
+    if (rsecs == conn->applied_rsecs)
+        return;
+    conn->applied_rsecs = rsecs;
     struct timeval rtv = {rsecs, 0}, wtv = {o->read_timeout_s, 0};
     bufferevent_set_timeouts(conn->bev, rsecs > 0 ? &rtv : NULL,
                              o->read_timeout_s > 0 ? &wtv : NULL);
@@ -686,6 +692,7 @@ void http_conn_adopt(struct http_io *io, int fd, int is_tls, const char *remote_
     conn->io = io;
     conn->bev = bev;
     conn->is_tls = is_tls;
+    conn->applied_rsecs = -1;
     snprintf(conn->remote_addr, sizeof(conn->remote_addr), "%s", remote_addr);
     http_parser_init(&conn->parser, HTTP_REQUEST);
     conn->parser.data = conn;

@@ -92,6 +92,7 @@ struct http_conn {
     int worker_active;
     int body_paused; /* body buffer full: input not parsed (no read timeout) */
     int read_eof;    /* client half-closed after sending its request */
+    int applied_rsecs; /* read timeout last given to the bufferevent (-1: none yet) */
 
     /* Notification queue of io, guarded by io->qmu. */
     struct http_conn *qnext;
