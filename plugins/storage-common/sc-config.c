@@ -1,5 +1,6 @@
 /* sc-config.c -- settings both storage backends read alike (see sc-config.h). */
 #include "sc-config.h"
+#include "sc-metacache.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -13,9 +14,17 @@ int sc_config_drives(const struct cairn_services *sv, const struct cairn_config 
                 max);
         return CAIRN_E_INVALID_ARGUMENT;
     }
+    int64_t cache = sv->config_int(cfg, "metadata_cache_bytes", SC_MC_DEFAULT_BYTES);
+    if (cache < 0) {
+        sv->log(NULL, CAIRN_LOG_ERROR, "%s: metadata_cache_bytes must be >= 0 (0 turns it off)",
+                plugin);
+        return CAIRN_E_INVALID_ARGUMENT;
+    }
     struct sc_drive **drives = calloc(n, sizeof(*drives));
     if (!drives)
         return CAIRN_E_NOMEM;
+    /* one cache for the backend's drives; each drive holds a reference */
+    struct sc_metacache *mc = sc_mc_new((size_t)cache);
     for (size_t i = 0; i < n; i++) {
         const char *path = sv->config_list_item(cfg, "drives", i);
         if (!path || !(drives[i] = sc_drive_local_new(path))) {
@@ -23,10 +32,13 @@ int sc_config_drives(const struct cairn_services *sv, const struct cairn_config 
             for (size_t j = 0; j < i; j++)
                 sc_drive_free(drives[j]);
             free(drives);
+            sc_mc_unref(mc);
             return CAIRN_E_INVALID_ARGUMENT;
         }
         drives[i]->index = (int)i;
+        sc_drive_set_cache(drives[i], mc);
     }
+    sc_mc_unref(mc);
     *drives_r = drives;
     *n_r = n;
     return 0;

@@ -15,7 +15,8 @@
 
 /*
  * The `drives` list (1 to `max` directories) as local drives, each with its
- * position as index.  0 with *drives_r (calloc'd; each freed with
+ * position as index, sharing one parsed-metadata cache of
+ * `metadata_cache_bytes` (default 16 MiB, 0 turns it off; sc-metacache.h).  0 with *drives_r (calloc'd; each freed with
  * sc_drive_free) and *n_r; on failure nothing is left allocated.
  */
 int sc_config_drives(const struct cairn_services *sv, const struct cairn_config *cfg,

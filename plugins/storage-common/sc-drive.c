@@ -2,6 +2,7 @@
  * sc-drive.c -- local-directory drives and helpers over any drive.
  */
 #include "sc-drive.h"
+#include "sc-metacache.h"
 #include "sc-util.h"
 
 #include <dirent.h>
@@ -16,14 +17,21 @@
 struct local_drive {
     struct sc_drive base;
     char root[PATH_MAX];
+    size_t root_len;
 };
 
 /* Builds root/rel into `out`; -ENAMETOOLONG when it does not fit. */
 static int full_path(struct sc_drive *d, const char *rel, char out[PATH_MAX])
 {
     struct local_drive *ld = (struct local_drive *)d;
-    int n = snprintf(out, PATH_MAX, "%s%s%s", ld->root, *rel ? "/" : "", rel);
-    return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
+    size_t rl = ld->root_len, n = strlen(rel);
+    if (rl + 1 + n >= PATH_MAX)
+        return -ENAMETOOLONG;
+    memcpy(out, ld->root, rl);
+    if (n) /* every metadata lookup passes here: no snprintf */
+        out[rl++] = '/';
+    memcpy(out + rl, rel, n + 1);
+    return 0;
 }
 
 static int l_stat(struct sc_drive *d, const char *rel, struct stat *st_r)
@@ -178,7 +186,10 @@ static int l_rename(struct sc_drive *d, const char *from, const char *to)
         rc = full_path(d, to, b);
     if (rc)
         return rc;
-    return rename(a, b) ? -errno : 0;
+    rc = rename(a, b) ? -errno : 0;
+    /* after the change: a reader that read the old file cannot publish it */
+    sc_mc_invalidate(d->mc, d, to);
+    return rc;
 }
 
 static int l_fsync_dir(struct sc_drive *d, const char *rel)
@@ -237,7 +248,9 @@ static int l_unlink(struct sc_drive *d, const char *rel)
     int rc = full_path(d, rel, p);
     if (rc)
         return rc;
-    return unlink(p) ? -errno : 0;
+    rc = unlink(p) ? -errno : 0;
+    sc_mc_invalidate(d->mc, d, rel);
+    return rc;
 }
 
 static int l_rmdir(struct sc_drive *d, const char *rel)
@@ -294,6 +307,7 @@ static int l_remove_tree(struct sc_drive *d, const char *rel)
 
 static void l_free(struct sc_drive *d)
 {
+    sc_mc_unref(d->mc);
     free(d->name);
     free(d);
 }
@@ -317,6 +331,7 @@ struct sc_drive *sc_drive_local_new(const char *root)
         return NULL;
     memcpy(ld->root, root, n);
     ld->root[n] = '\0';
+    ld->root_len = n;
     ld->base.ops = &local_ops;
     ld->base.name = strdup(ld->root);
     if (!ld->base.name) {
@@ -324,6 +339,13 @@ struct sc_drive *sc_drive_local_new(const char *root)
         return NULL;
     }
     return &ld->base;
+}
+
+void sc_drive_set_cache(struct sc_drive *d, struct sc_metacache *mc)
+{
+    sc_mc_ref(mc);
+    sc_mc_unref(d->mc);
+    d->mc = mc;
 }
 
 void sc_drive_free(struct sc_drive *d)

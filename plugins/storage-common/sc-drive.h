@@ -58,10 +58,16 @@ struct sc_drive {
     char *name; /* for messages: the directory or URL */
     int online; /* 0 when missing, foreign or failed */
     int index;  /* position in the configured drive list */
+    struct sc_metacache *mc; /* parsed metadata files (sc-metacache.h), NULL when off;
+                                the drive holds a reference and invalidates the
+                                paths it renames onto or unlinks */
 };
 
 /* A drive backed by the local directory `root`; NULL when out of memory. */
 struct sc_drive *sc_drive_local_new(const char *root);
+
+/* Makes drive d use (and hold a reference to) cache mc. */
+void sc_drive_set_cache(struct sc_drive *d, struct sc_metacache *mc);
 
 /* Frees a drive; NULL is a no-op. */
 void sc_drive_free(struct sc_drive *d);

@@ -6,6 +6,7 @@
 #include "sc-drive.h"
 #include "sc-frame.h"
 #include "sc-keypath.h"
+#include "sc-metacache.h"
 #include "sc-parallel.h"
 
 #include <cairn/plugin.h>
@@ -61,8 +62,14 @@ static int file_rel(const char *key_dir, const char *vname, char *out, size_t ca
 void sc_qmeta_clear(struct sc_qmeta *q)
 {
     for (int i = 0; i < SC_META_DRIVES; i++) {
-        sc_objmeta_clear(&q->m[i]);
-        free(q->raw[i]);
+        if (q->mc[i]) { /* the cache's: not ours to free */
+            sc_mc_release(q->mc[i]);
+            q->mc[i] = NULL;
+            memset(&q->m[i], 0, sizeof(q->m[i]));
+        } else {
+            sc_objmeta_clear(&q->m[i]);
+            free(q->raw[i]);
+        }
         q->raw[i] = NULL;
     }
 }
@@ -84,6 +91,42 @@ const struct sc_version *sc_qmeta_drive_version(const struct sc_qmeta *q, int po
     return NULL;
 }
 
+/* Drive i's copy from its cache when the file's identity is what the entry
+ * recorded: 1 with q filled in; else 0 with *gen_r (the slot's generation,
+ * taken before the stat) and *id_r to publish a fresh read under. */
+static int load_cached(struct sc_qmeta *q, int i, struct sc_metacache *c, uint64_t *gen_r,
+                       struct sc_mc_ident *id_r)
+{
+    struct sc_drive *d = q->drive[i];
+    struct stat st;
+    *gen_r = sc_mc_gen(c, d, q->rel);
+    int rc = d->ops->stat(d, q->rel, &st);
+    if (rc && rc != -ENOENT && rc != -ENOTDIR)
+        return 0;
+    sc_mc_ident_of(rc ? NULL : &st, id_r);
+    struct sc_mc_entry *e = sc_mc_get(c, d, q->rel, id_r);
+    if (!e && rc) { /* absent, and not known to be: remember that */
+        e = sc_mc_put(c, d, q->rel, *gen_r, id_r, -ENOENT, NULL, 0, NULL, 0);
+        if (!e) {
+            q->status[i] = -ENOENT;
+            return 1;
+        }
+    }
+    if (!e)
+        return 0;
+    q->status[i] = e->status;
+    if (e->status) {
+        sc_mc_release(e);
+        return 1;
+    }
+    q->mc[i] = e;
+    q->m[i] = e->m;
+    q->raw[i] = e->raw;
+    q->raw_len[i] = e->raw_len;
+    q->sig[i] = e->sig;
+    return 1;
+}
+
 /* Reads and parses drive i's copy into q (status, m, raw, sig). */
 static void load_one(struct sc_qmeta *q, const struct sc_meta_policy *p, int i,
                      const char *bucket, const char *key)
@@ -91,6 +134,11 @@ static void load_one(struct sc_qmeta *q, const struct sc_meta_policy *p, int i,
     struct sc_drive *d = q->drive[i];
     q->status[i] = -EIO;
     if (!d->online)
+        return;
+    struct sc_metacache *c = d->mc;
+    uint64_t gen = 0;
+    struct sc_mc_ident id = {0};
+    if (c && load_cached(q, i, c, &gen, &id))
         return;
     int rc = sc_drive_read_all(d, q->rel, META_MAX, &q->raw[i], &q->raw_len[i]);
     if (rc) {
@@ -109,6 +157,16 @@ static void load_one(struct sc_qmeta *q, const struct sc_meta_policy *p, int i,
     }
     q->status[i] = 0;
     q->sig[i] = sc_objmeta_signature(&q->m[i]);
+    /* a corrupt copy is not kept: it is read (and reported) every time */
+    if (c && id.present) {
+        struct sc_mc_entry *e =
+            sc_mc_put(c, d, q->rel, gen, &id, 0, &q->m[i], q->sig[i], &q->raw[i], q->raw_len[i]);
+        if (e) {
+            q->mc[i] = e;
+            q->m[i] = e->m;
+            q->raw[i] = e->raw;
+        }
+    }
 }
 
 int sc_qmeta_load(struct sc_qmeta *q, const struct sc_meta_policy *p, struct sc_drive *const *d,

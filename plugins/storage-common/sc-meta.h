@@ -23,6 +23,7 @@
 #include "sc-objmeta.h"
 
 struct sc_drive;
+struct sc_mc_entry;
 struct cairn_services;
 
 #define SC_META_DRIVES 16     /* most drives holding one key's metadata */
@@ -41,6 +42,8 @@ struct sc_qmeta {
     int status[SC_META_DRIVES];             /* 0 read, -ENOENT absent, else failed/corrupt */
     struct sc_objmeta m[SC_META_DRIVES];    /* per drive, when status == 0 */
     uint8_t *raw[SC_META_DRIVES];           /* the file as read (for undo) */
+    struct sc_mc_entry *mc[SC_META_DRIVES]; /* when set, m[i] and raw[i] are this
+                                               cached entry's (read-only, not freed) */
     size_t raw_len[SC_META_DRIVES];
     uint64_t sig[SC_META_DRIVES];           /* sc_objmeta_signature of m[i] */
     int agree[SC_META_DRIVES];              /* 1 when the drive holds the chosen copy */
@@ -73,7 +76,8 @@ int sc_meta_find(const struct sc_objmeta *m, const char *id);
 
 /*
  * Reads <key_dir>/.obj (vname NULL) or <key_dir>/.v/<vname> from the n
- * drives (offline ones are skipped) and picks the copy most agree on (the
+ * drives (offline ones are skipped; a drive's copy whose identity is what
+ * its cache entry recorded is taken from the cache, sc-metacache.h) and picks the copy most agree on (the
  * newer head on a tie): q->chosen, q->agree, q->n_agree.  bucket/key are for
  * the log.  0, or CAIRN_E_KEY_TOO_LONG.  Always release q with sc_qmeta_clear.
  */
