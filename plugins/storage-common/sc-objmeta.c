@@ -166,6 +166,63 @@ static void copy_str(char *dst, size_t cap, const char *src)
     snprintf(dst, cap, "%s", src ? src : "");
 }
 
+/*
+ * A small object's inline shard is most of its metadata, and jansson checks
+ * a string as UTF-8 when it is made and again, a character at a time, when
+ * it is dumped: ~350k instructions per 2 KiB shard, 3/4 of a 4 KiB PUT's
+ * user CPU.  Base64 needs no escaping, so each inline version is dumped with
+ * an empty "inline" member and its base64 is written between those quotes
+ * here.  The bytes "inline":"" can only be that member: the only object keys
+ * are the fixed names below (attrs are [name, value] arrays), and a quote
+ * inside a dumped string is escaped (\"), so no string value can look like it.
+ */
+#define INLINE_MEMBER "\"inline\":\"\""
+
+static char *splice_inline(char *s, const struct sc_objmeta *m, size_t *len_r)
+{
+    size_t len = strlen(s), extra = 0;
+    for (size_t i = 0; i < m->n; i++)
+        if (!m->v[i].delete_marker && m->v[i].has_inline)
+            extra += (m->v[i].inline_len + 2) / 3 * 4;
+    if (!extra) {
+        if (len_r)
+            *len_r = len;
+        return s;
+    }
+    char *out = malloc(len + extra + 1);
+    if (!out) {
+        free(s);
+        return NULL;
+    }
+    const char *p = s;
+    size_t o = 0;
+    for (size_t i = 0; i < m->n; i++) {
+        const struct sc_version *v = &m->v[i];
+        if (v->delete_marker || !v->has_inline)
+            continue;
+        const char *at = strstr(p, INLINE_MEMBER);
+        char *b = at ? sc_b64_encode(v->inline_data, v->inline_len) : NULL;
+        if (!b) {
+            free(out);
+            free(s);
+            return NULL;
+        }
+        size_t upto = (size_t)(at - p) + sizeof(INLINE_MEMBER) - 2; /* through the opening quote */
+        size_t bl = (v->inline_len + 2) / 3 * 4;
+        memcpy(out + o, p, upto);
+        memcpy(out + o + upto, b, bl);
+        o += upto + bl;
+        p += upto;
+        free(b);
+    }
+    size_t rest = strlen(p);
+    memcpy(out + o, p, rest + 1);
+    free(s);
+    if (len_r)
+        *len_r = o + rest;
+    return out;
+}
+
 char *sc_objmeta_serialize(const struct sc_objmeta *m, size_t *len_r)
 {
     json_t *root = json_object(), *vers = json_array();
@@ -202,20 +259,15 @@ char *sc_objmeta_serialize(const struct sc_objmeta *m, size_t *len_r)
                 json_array_append_new(parts, po);
             }
             json_object_set_new(o, "parts", parts);
-            if (v->has_inline) {
-                char *b = sc_b64_encode(v->inline_data, v->inline_len);
-                json_object_set_new(o, "inline", b ? json_string(b) : json_null());
-                free(b);
-            }
+            if (v->has_inline) /* filled in by splice_inline */
+                json_object_set_new(o, "inline", json_string(""));
         }
         json_array_append_new(vers, o);
     }
     json_object_set_new(root, "versions", vers);
     char *s = json_dumps(root, JSON_COMPACT);
     json_decref(root);
-    if (s && len_r)
-        *len_r = strlen(s);
-    return s;
+    return s ? splice_inline(s, m, len_r) : NULL;
 }
 
 static int version_from_json(json_t *o, struct sc_version *v)
