@@ -183,16 +183,6 @@ int rep_read_range(struct rep_state *st, struct cairn_req *req, const char *buck
                    const char *key, const struct rep_qmeta *q, const struct sc_version *v,
                    uint64_t off, uint64_t len, int *damaged_r);
 
-/* Checks every block of part file `rel` on drive d (size bytes, block size bs):
- * 0 when intact, else a negative errno. */
-int rep_verify_file(struct rep_state *st, struct sc_drive *d, const char *rel, uint64_t size,
-                    uint64_t bs);
-/* Rebuilds part file `rel` on drive `dst` from the drives srcs[0..n_src),
- * each block from the first source whose checksum verifies, through a
- * temporary file, fsync and an atomic rename. */
-int rep_copy_file(struct rep_state *st, struct sc_drive *const *srcs, int n_src,
-                  struct sc_drive *dst, const char *rel, uint64_t size, uint64_t bs);
-
 /* ---- versions (rep-object.c) ---- */
 /* Adds version nv to bucket/key under the versioning rules; move_data is
  * called per placement position holding a copy before its metadata is written. */
