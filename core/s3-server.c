@@ -15,6 +15,7 @@
 #include "s3-placement.h"
 #include "s3-post-object.h"
 #include "s3-router.h"
+#include "services.h"
 
 #define S3_MAX_KEY_BYTES 1024
 #define S3_MAX_CACHED_BACKENDS 8
@@ -362,8 +363,7 @@ static void access_log(struct s3_call *call, struct s3_call_ext *ext, int64_t ms
         line_put(&p, end, " ");
         line_put(&p, end, ext->error_code);
     }
-    *p = '\0';
-    call->services->log(&call->req, CAIRN_LOG_INFO, "%s", line);
+    core_log_access(&call->req, line, (size_t)(p - line));
 }
 
 void s3_server_handle(struct http_exchange *ex, void *arg)

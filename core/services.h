@@ -15,9 +15,9 @@ const struct cairn_services *core_services(void);
 void core_log(struct cairn_req *req, enum cairn_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Logs `len` bytes of `text` as one line, like core_log without formatting. */
-void core_log_text(struct cairn_req *req, enum cairn_log_level level, const char *text,
-                   size_t len);
+/* Logs one access line (INFO) of `len` bytes.  Access lines are buffered
+ * and written within 100 ms, before any other line, and at exit. */
+void core_log_access(struct cairn_req *req, const char *text, size_t len);
 
 /* True when lines of `level` are printed. */
 int core_log_enabled(enum cairn_log_level level);
