@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/crypto.h>
 #include <xxhash.h>
 
 #include "checksum.h"
@@ -200,6 +200,29 @@ size_t checksum_digest_len(enum cairn_hash_algo algo)
     return 0;
 }
 
+/* The OpenSSL digests, fetched once: EVP_md5() and friends make every
+ * EVP_DigestInit_ex look the implementation up again. */
+static EVP_MD *md5_md, *sha1_md, *sha256_md;
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+
+static void md_fetch(void)
+{
+    md5_md = EVP_MD_fetch(NULL, "MD5", NULL);
+    sha1_md = EVP_MD_fetch(NULL, "SHA1", NULL);
+    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+/* The digest of algo (MD5, SHA1 or SHA256); the implicit one when a fetch failed. */
+static const EVP_MD *fetched_md(enum cairn_hash_algo algo)
+{
+    pthread_once(&md_once, md_fetch);
+    switch (algo) {
+    case CAIRN_HASH_MD5: return md5_md ? md5_md : EVP_md5();
+    case CAIRN_HASH_SHA1: return sha1_md ? sha1_md : EVP_sha1();
+    default: return sha256_md ? sha256_md : EVP_sha256();
+    }
+}
+
 struct cairn_hash *checksum_new(enum cairn_hash_algo algo)
 {
     if (checksum_digest_len(algo) == 0)
@@ -210,9 +233,9 @@ struct cairn_hash *checksum_new(enum cairn_hash_algo algo)
     h->algo = algo;
     const EVP_MD *md = NULL;
     switch (algo) {
-    case CAIRN_HASH_MD5: md = EVP_md5(); break;
-    case CAIRN_HASH_SHA1: md = EVP_sha1(); break;
-    case CAIRN_HASH_SHA256: md = EVP_sha256(); break;
+    case CAIRN_HASH_MD5:
+    case CAIRN_HASH_SHA1:
+    case CAIRN_HASH_SHA256: md = fetched_md(algo); break;
     case CAIRN_HASH_XXH64:
         h->u.xxh = XXH64_createState();
         if (!h->u.xxh || XXH64_reset(h->u.xxh, 0) != XXH_OK) {
@@ -292,11 +315,35 @@ void checksum_free(struct cairn_hash *h)
     free(h);
 }
 
+/* HMAC (RFC 2104) over SHA-256 (block size 64) with the digest fetched once:
+ * OpenSSL 3's HMAC() fetches the MAC and its digest by name on every call
+ * (~21k instructions; SigV4 makes five per request). */
 void checksum_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len,
                           uint8_t out[32])
 {
-    unsigned int out_len = 32;
-    if (!HMAC(EVP_sha256(), key, (int)key_len, data, len, out, &out_len))
+    const EVP_MD *md = fetched_md(CAIRN_HASH_SHA256);
+    uint8_t k[64], pad[64], inner[32];
+    memset(k, 0, sizeof(k));
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    int ok = c != NULL;
+    if (ok && key_len > sizeof(k))
+        ok = EVP_DigestInit_ex(c, md, NULL) == 1 && EVP_DigestUpdate(c, key, key_len) == 1 &&
+             EVP_DigestFinal_ex(c, k, NULL) == 1;
+    else if (key_len)
+        memcpy(k, key, key_len);
+    for (size_t i = 0; i < sizeof(pad); i++)
+        pad[i] = k[i] ^ 0x36;
+    ok = ok && EVP_DigestInit_ex(c, md, NULL) == 1 && EVP_DigestUpdate(c, pad, sizeof(pad)) == 1 &&
+         EVP_DigestUpdate(c, data, len) == 1 && EVP_DigestFinal_ex(c, inner, NULL) == 1;
+    for (size_t i = 0; i < sizeof(pad); i++)
+        pad[i] = k[i] ^ 0x5c;
+    ok = ok && EVP_DigestInit_ex(c, md, NULL) == 1 && EVP_DigestUpdate(c, pad, sizeof(pad)) == 1 &&
+         EVP_DigestUpdate(c, inner, sizeof(inner)) == 1 && EVP_DigestFinal_ex(c, out, NULL) == 1;
+    EVP_MD_CTX_free(c);
+    OPENSSL_cleanse(k, sizeof(k));
+    OPENSSL_cleanse(pad, sizeof(pad));
+    OPENSSL_cleanse(inner, sizeof(inner));
+    if (!ok)
         memset(out, 0, 32);
 }
 

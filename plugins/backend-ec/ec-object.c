@@ -2,6 +2,7 @@
  * ec-object.c -- PutObject, GetObject/HeadObject, DeleteObject, attrs.
  */
 #include "ec-internal.h"
+#include "sc-bucket.h"
 #include "sc-util.h"
 
 #include <errno.h>
@@ -28,6 +29,7 @@ struct commit_ctx {
     const struct ec_written *w;
     int (*move_data)(void *ctx, int pos);
     void *move_ctx;
+    const struct ec_qmeta *q; /* the head as read */
 };
 
 static int commit_mutate(void *vctx, int pos, struct sc_objmeta *m)
@@ -40,11 +42,11 @@ static int commit_mutate(void *vctx, int pos, struct sc_objmeta *m)
             shard = s;
     if (shard < 0 || (cx->w && !cx->w->ok[shard]))
         return CAIRN_E_IO; /* this drive has no shard of the new version */
-    if (cx->move_data) {
-        int rc = cx->move_data(cx->move_ctx, pos);
-        if (rc)
-            return rc;
-    }
+    int rc = sc_key_dir_prepare(cx->q, pos);
+    if (rc)
+        return ec_errno(rc);
+    if (cx->move_data && (rc = cx->move_data(cx->move_ctx, pos)))
+        return rc;
     int old = find_version(m, nv->id);
     if (old >= 0)
         sc_objmeta_remove(m, (size_t)old);
@@ -87,7 +89,7 @@ int ec_commit_version(struct ec_state *st, struct cairn_req *req, size_t set, co
         if (old >= 0)
             ec_fmt(old_dir, sizeof(old_dir), "%s", ag->v[old].data_dir);
         nv->mtime_ms = st->sv->now_ms();
-        struct commit_ctx cx = {st, set, nv, w, move_data, move_ctx};
+        struct commit_ctx cx = {st, set, nv, w, move_data, move_ctx, &q};
         rc = ec_meta_commit(st, set, bucket, key, &q, ec_write_quorum(nv->k, nv->m),
                             commit_mutate, &cx, NULL);
         if (!rc && old_dir[0] && strcmp(old_dir, nv->data_dir))

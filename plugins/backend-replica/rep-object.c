@@ -5,6 +5,7 @@
  * (suspended); ENABLED writes get time-ordered ids.
  */
 #include "rep-internal.h"
+#include "sc-bucket.h"
 #include "sc-util.h"
 
 #include <errno.h>
@@ -22,6 +23,7 @@ struct commit_ctx {
     const struct rep_written *w;
     int (*move_data)(void *ctx, int pos);
     void *move_ctx;
+    const struct rep_qmeta *q; /* the head as read */
 };
 
 static int commit_mutate(void *vctx, int pos, struct sc_objmeta *m)
@@ -33,15 +35,13 @@ static int commit_mutate(void *vctx, int pos, struct sc_objmeta *m)
         if (nv->dist[s] == pos)
             copy = s;
     int is_inline = cx->w && cx->w->is_inline;
-    if (copy >= 0 && !is_inline) {
-        if (cx->w && !cx->w->ok[copy])
-            return CAIRN_E_IO; /* this drive's copy was not written */
-        if (cx->move_data) {
-            int rc = cx->move_data(cx->move_ctx, pos);
-            if (rc)
-                return rc;
-        }
-    }
+    if (copy >= 0 && !is_inline && cx->w && !cx->w->ok[copy])
+        return CAIRN_E_IO; /* this drive's copy was not written */
+    int rc = sc_key_dir_prepare(cx->q, pos);
+    if (rc)
+        return rep_errno(rc);
+    if (copy >= 0 && !is_inline && cx->move_data && (rc = cx->move_data(cx->move_ctx, pos)))
+        return rc;
     int old = rep_find_version(m, nv->id);
     if (old >= 0)
         sc_objmeta_remove(m, (size_t)old);
@@ -83,7 +83,7 @@ int rep_commit_version(struct rep_state *st, const char *bucket, const char *key
         if (old >= 0)
             rep_fmt(old_dir, sizeof(old_dir), "%s", ag->v[old].data_dir);
         nv->mtime_ms = st->sv->now_ms();
-        struct commit_ctx cx = {nv, w, move_data, move_ctx};
+        struct commit_ctx cx = {nv, w, move_data, move_ctx, &q};
         rc = rep_meta_commit(st, bucket, key, &q, rep_quorum(q.n), commit_mutate, &cx, NULL);
         if (!rc && old_dir[0] && strcmp(old_dir, nv->data_dir))
             rep_remove_data_dir(st, bucket, key, old_dir);

@@ -11,6 +11,7 @@
 
 #include "sc-frame.h"
 #include "sc-keypath.h"
+#include "sc-meta.h"
 
 #define PATH_MAX_LEN 4096
 /* A deleted configuration document under SC_VOTE_PRESENT: a payload no
@@ -56,6 +57,19 @@ int sc_bucket_key_rel(const char *bucket, const char *key, char *out, size_t cap
         return CAIRN_E_KEY_TOO_LONG;
     out[n++] = '/';
     return sc_key_encode(key, out + n, cap - n);
+}
+
+int sc_key_dir_prepare(const struct sc_qmeta *q, int pos)
+{
+    if (!q->is_head || pos < 0 || pos >= q->n || q->status[pos] != -ENOENT)
+        return 0;
+    char dir[SC_META_PATH];
+    if (q->dir_len >= sizeof(dir))
+        return -ENAMETOOLONG;
+    memcpy(dir, q->rel, q->dir_len);
+    dir[q->dir_len] = '\0';
+    struct sc_drive *d = q->drive[pos];
+    return d->ops->mkdir_p(d, dir);
 }
 
 /* ---- documents ---- */

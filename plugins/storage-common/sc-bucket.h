@@ -59,6 +59,18 @@ int sc_bucket_rel(const char *bucket, char *out, size_t cap);
  * CAIRN_E_KEY_TOO_LONG. */
 int sc_bucket_key_rel(const char *bucket, const char *key, char *out, size_t cap);
 
+struct sc_qmeta;
+
+/*
+ * Before a commit writes the head of a key on drive `pos` of q: when q found
+ * no head file there, makes the key's directory (mkdir_p: a new directory is
+ * fsynced into its parent, as the loop in bench/durable-loop.c does first),
+ * so the head's rename succeeds at its first try instead of failing with
+ * ENOENT and being retried after the mkdir.  Nothing to do for a drive that
+ * has the file or for a .v/ file.  0 or a negative errno.
+ */
+int sc_key_dir_prepare(const struct sc_qmeta *q, int pos);
+
 /*
  * Reads document `rel` (at most `max` bytes) from every online drive and
  * settles on one by b->vote.  0 with *data_r (malloc'd, NUL-terminated) or
