@@ -14,11 +14,25 @@ struct arena_block {
 
 struct arena {
     struct arena_block *head;
+    struct arena_block *first; /* allocated with the arena itself */
 };
 
+/* The arena and its first block come from one allocation: a request makes
+ * an arena or two, and most never need a second block. */
 struct arena *arena_new(void)
 {
-    return calloc(1, sizeof(struct arena));
+    const size_t align = _Alignof(struct arena_block);
+    size_t hdr = (sizeof(struct arena) + align - 1) & ~(align - 1);
+    char *m = malloc(hdr + sizeof(struct arena_block) + ARENA_BLOCK);
+    if (!m)
+        return NULL;
+    struct arena *a = (struct arena *)m;
+    struct arena_block *b = (struct arena_block *)(m + hdr);
+    b->next = NULL;
+    b->used = 0;
+    b->cap = ARENA_BLOCK;
+    a->head = a->first = b;
+    return a;
 }
 
 void *arena_alloc(struct arena *a, size_t size)
@@ -66,7 +80,8 @@ void arena_free(struct arena *a)
     struct arena_block *b = a->head;
     while (b) {
         struct arena_block *next = b->next;
-        free(b);
+        if (b != a->first)
+            free(b);
         b = next;
     }
     free(a);
