@@ -3,6 +3,7 @@
  */
 #include "sc-metacache.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,21 +200,27 @@ struct sc_mc_entry *sc_mc_get(struct sc_metacache *c, const struct sc_drive *d, 
     return hit;
 }
 
+/* What the allocator holds for p (what the entry really costs in memory). */
+static size_t held(const void *p)
+{
+    return p ? malloc_usable_size((void *)p) + 16 : 0;
+}
+
 static size_t attrs_bytes(const struct sc_attr *a, size_t n)
 {
-    size_t b = n * sizeof(*a);
+    size_t b = held(a);
     for (size_t i = 0; i < n; i++)
-        b += strlen(a[i].name) + strlen(a[i].value) + 2 + 32; /* + allocator overhead */
+        b += held(a[i].name) + held(a[i].value);
     return b;
 }
 
-/* What an entry costs: itself, its path, the raw file and the parsed list. */
-static size_t entry_bytes(const struct sc_mc_entry *e, size_t rel_len)
+/* What an entry costs: itself (with its path), the raw file and the parsed list. */
+static size_t entry_bytes(const struct sc_mc_entry *e)
 {
-    size_t b = sizeof(*e) + rel_len + 1 + e->raw_len + e->m.n * sizeof(*e->m.v) + 64;
+    size_t b = held(e) + held(e->raw) + held(e->m.v);
     for (size_t i = 0; i < e->m.n; i++) {
         const struct sc_version *v = &e->m.v[i];
-        b += v->inline_len + attrs_bytes(v->attrs, v->n_attrs) + v->n_parts * sizeof(*v->parts);
+        b += held(v->inline_data) + attrs_bytes(v->attrs, v->n_attrs) + held(v->parts);
         for (size_t p = 0; p < v->n_parts; p++)
             b += attrs_bytes(v->parts[p].attrs, v->parts[p].n_attrs);
     }
@@ -235,12 +242,16 @@ struct sc_mc_entry *sc_mc_put(struct sc_metacache *c, const struct sc_drive *d, 
     e->id = *id;
     e->status = status;
     if (!status) {
+        /* the read buffer has room to spare (sc_drive_read_all doubles it) */
+        uint8_t *fit = realloc(*raw, raw_len + 1);
+        if (fit)
+            *raw = fit;
         e->m = *m;
         e->sig = sig;
         e->raw = *raw;
         e->raw_len = raw_len;
     }
-    e->bytes = entry_bytes(e, rel_len);
+    e->bytes = entry_bytes(e);
     e->refs = 2; /* the table's and the caller's */
     struct shard *s = shard_of(c, e->hash);
     struct sc_mc_entry *gone = NULL; /* detached entries, released unlocked */
