@@ -715,20 +715,31 @@ void http_conn_adopt(struct http_io *io, int fd, int is_tls, const char *remote_
  * nothing is waiting there (the usual case: a small response in one piece),
  * a plain-TCP socket is written at once: the bufferevent would otherwise
  * turn its write event on and off again around the same writev (two
- * epoll_ctl calls and a loop round per response).  What the socket does not
- * take, and any error, is left to the bufferevent. */
+ * epoll_ctl calls and a loop round per response).  The bytes are taken out of
+ * the exchange first, so that a write_ref release runs without `ex->mu` held,
+ * as it does when the bufferevent sends them.  What the socket does not take,
+ * and any error, is left to the bufferevent. */
 static void move_output(struct http_conn *conn)
 {
     struct http_exchange *ex = conn->ex;
     struct evbuffer *out = bufferevent_get_output(conn->bev);
+    struct evbuffer *direct = NULL;
+    if (!conn->is_tls && evbuffer_get_length(out) == 0)
+        direct = conn->io->scratch;
     pthread_mutex_lock(&ex->mu);
-    if (!conn->is_tls && evbuffer_get_length(out) == 0 && evbuffer_get_length(ex->out) > 0) {
-        evutil_socket_t fd = bufferevent_getfd(conn->bev);
-        if (fd >= 0)
-            evbuffer_write_atmost(ex->out, fd, HTTP_OUT_CHUNK);
-    }
-    evbuffer_add_buffer(out, ex->out);
+    evbuffer_add_buffer(direct ? direct : out, ex->out);
+    /* bytes in `direct` count as queued for the socket until written */
+    ex->io_out_len = evbuffer_get_length(direct ? direct : out);
+    pthread_mutex_unlock(&ex->mu);
+    if (!direct || evbuffer_get_length(direct) == 0)
+        return;
+    evutil_socket_t fd = bufferevent_getfd(conn->bev);
+    if (fd >= 0)
+        evbuffer_write_atmost(direct, fd, HTTP_OUT_CHUNK);
+    evbuffer_add_buffer(out, direct);
+    pthread_mutex_lock(&ex->mu);
     ex->io_out_len = evbuffer_get_length(out);
+    pthread_cond_broadcast(&ex->cond); /* a worker may wait for room */
     pthread_mutex_unlock(&ex->mu);
 }
 

@@ -155,6 +155,7 @@ struct http_io {
     int wake_pending; /* the wake event is active and the queue not yet seen empty */
     /* --- I/O thread only --- */
     struct http_conn *conns;
+    struct evbuffer *scratch; /* response bytes on their way to a socket (http-conn.c) */
     int stop_done, kill_done;
 };
 

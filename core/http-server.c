@@ -469,6 +469,8 @@ static void server_free(struct http_server *srv)
         }
         if (io->wake)
             event_free(io->wake);
+        if (io->scratch)
+            evbuffer_free(io->scratch);
         if (io->base)
             event_base_free(io->base);
         pthread_mutex_destroy(&io->qmu);
@@ -526,7 +528,8 @@ struct http_server *http_server_start(const struct http_server_options *opts,
         if (!io->base)
             goto fail_early;
         io->wake = event_new(io->base, -1, 0, io_wake_cb, io);
-        if (!io->wake)
+        io->scratch = evbuffer_new();
+        if (!io->wake || !io->scratch)
             goto fail_early;
     }
     if (o->certs_dir && o->certs_dir[0]) {
