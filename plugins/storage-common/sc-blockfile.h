@@ -25,6 +25,7 @@ enum sc_block_sum {
     SC_SUM_XXH64 = 1,   /* "xxh64": XXH64 seed 0; versions with no "block_sum" */
 };
 #define SC_SUM_DEFAULT SC_SUM_CRC64XZ
+_Static_assert(SC_SUM_DEFAULT == 0, "a zeroed sc_version must name the sum writers use");
 
 /* The checksum of len bytes with algorithm `alg`. */
 uint64_t sc_block_sum(enum sc_block_sum alg, const void *data, size_t len);
