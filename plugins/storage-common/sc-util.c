@@ -124,6 +124,38 @@ int64_t sc_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Random bytes for ids, taken from the kernel 25 ids at a time: a 4 KiB PUT
+ * makes five ids (a temporary name per drive's metadata write and the
+ * upload's), and each getrandom is a system call.  Per thread, so no lock;
+ * a forked child starts with an empty pool so it never repeats its parent. */
+#define ID_POOL 250
+static __thread uint8_t id_pool[ID_POOL];
+static __thread size_t id_pool_left;
+static pthread_once_t id_atfork_once = PTHREAD_ONCE_INIT;
+
+static void id_pool_drop(void)
+{
+    id_pool_left = 0;
+}
+
+static void id_atfork(void)
+{
+    pthread_atfork(NULL, NULL, id_pool_drop);
+}
+
+static int id_random(uint8_t *out, size_t n)
+{
+    pthread_once(&id_atfork_once, id_atfork);
+    if (id_pool_left < n) {
+        if (getrandom(id_pool, ID_POOL, 0) != ID_POOL)
+            return -1;
+        id_pool_left = ID_POOL;
+    }
+    memcpy(out, id_pool + ID_POOL - id_pool_left, n);
+    id_pool_left -= n;
+    return 0;
+}
+
 void sc_new_id(char out[33])
 {
     uint8_t raw[16];
@@ -132,7 +164,7 @@ void sc_new_id(char out[33])
         raw[i] = (uint8_t)ms;
         ms >>= 8;
     }
-    if (getrandom(raw + 6, 10, 0) != 10) {
+    if (id_random(raw + 6, 10)) {
         /* Never expected; fall back to a weaker but unique-enough source. */
         static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
         static uint64_t counter;
