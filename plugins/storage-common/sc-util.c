@@ -156,23 +156,39 @@ static int id_random(uint8_t *out, size_t n)
     return 0;
 }
 
+/* The first 8 bytes of an id: milliseconds since the epoch (48 bits) and a
+ * sequence within the millisecond (16 bits), strictly increasing within the
+ * process, so versions written in the same millisecond still sort in the
+ * order they were made (version lists order equal times by id). */
+static uint64_t id_clock(void)
+{
+    static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    static uint64_t last;
+    uint64_t now = (uint64_t)sc_now_ms() << 16;
+    pthread_mutex_lock(&mu);
+    if (now <= last)
+        now = last + 1;
+    last = now;
+    pthread_mutex_unlock(&mu);
+    return now;
+}
+
 void sc_new_id(char out[33])
 {
     uint8_t raw[16];
-    uint64_t ms = (uint64_t)sc_now_ms();
-    for (int i = 5; i >= 0; i--) {
-        raw[i] = (uint8_t)ms;
-        ms >>= 8;
+    uint64_t t = id_clock();
+    for (int i = 7; i >= 0; i--) {
+        raw[i] = (uint8_t)t;
+        t >>= 8;
     }
-    if (id_random(raw + 6, 10)) {
+    if (id_random(raw + 8, 8)) {
         /* Never expected; fall back to a weaker but unique-enough source. */
         static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
         static uint64_t counter;
         pthread_mutex_lock(&mu);
         uint64_t c = ++counter ^ (uint64_t)clock();
         pthread_mutex_unlock(&mu);
-        memcpy(raw + 6, &c, 8);
-        raw[14] = raw[15] = 0;
+        memcpy(raw + 8, &c, 8);
     }
     sc_hex_encode(raw, 16, out);
 }

@@ -21,8 +21,9 @@ int sc_hex_decode(const char *hex, uint8_t *out, size_t len);
 char *sc_b64_encode(const uint8_t *in, size_t len);
 int sc_b64_decode(const char *in, uint8_t **out_r, size_t *len_r);
 
-/* Fills `out` (33 bytes) with a random 32-hex-digit id.  Time-ordered: the
- * first 12 digits are the wall clock in ms, so newer ids sort higher. */
+/* Fills `out` (33 bytes) with a 32-hex-digit id.  Time-ordered: the first 12
+ * digits are the wall clock in ms, the next 4 a sequence within that ms, and
+ * ids made by one process strictly increase; the last 16 digits are random. */
 void sc_new_id(char out[33]);
 
 /* XXH64 with seed 0 of `len` bytes. */
