@@ -8,6 +8,7 @@
  * the part files into the object's data directory by rename: no data copy.
  */
 #include "ec-internal.h"
+#include "sc-blockfile.h"
 #include "sc-frame.h"
 #include "sc-util.h"
 
@@ -242,6 +243,7 @@ int ec_mpu_put_part(void *state, struct cairn_req *req, const char *upload_id,
     for (int s = 0; s < w.k + w.m; s++)
         json_array_append_new(dist, json_integer(w.dist[s]));
     json_object_set_new(o, "dist", dist);
+    json_object_set_new(o, "block_sum", json_string(sc_block_sum_name(SC_SUM_DEFAULT)));
     json_object_set_new(o, "attrs", put->final ? attrs_json(put->final->n_attrs,
                                                             put->final->attrs)
                                                : json_array());
@@ -468,6 +470,10 @@ int ec_mpu_complete(void *state, struct cairn_req *req, const char *bucket, cons
         int k = (int)json_integer_value(json_object_get(o, "k"));
         int m = (int)json_integer_value(json_object_get(o, "m"));
         uint64_t bs = (uint64_t)json_integer_value(json_object_get(o, "block_size"));
+        /* absent: a part written before "block_sum" existed (xxh64) */
+        enum sc_block_sum bsum = SC_SUM_XXH64;
+        int bsum_bad =
+            sc_block_sum_parse(json_string_value(json_object_get(o, "block_sum")), &bsum);
         json_t *dist = json_object_get(o, "dist");
         int same_dist = json_array_size(dist) == st->set_size;
         for (size_t s = 0; same_dist && s < st->set_size; s++)
@@ -476,14 +482,16 @@ int ec_mpu_complete(void *state, struct cairn_req *req, const char *bucket, cons
             rc = CAIRN_E_INVALID_PART;
         else if (i + 1 < n_parts && pt->size < min_part_size)
             rc = CAIRN_E_ENTITY_TOO_SMALL;
-        else if (!codec || !same_dist || k + m != (int)st->set_size ||
-                 (i && (strcmp(codec, nv.codec) || k != nv.k || bs != nv.block_size)))
+        else if (!codec || !same_dist || k + m != (int)st->set_size || bsum_bad ||
+                 (i && (strcmp(codec, nv.codec) || k != nv.k || bs != nv.block_size ||
+                        bsum != nv.block_sum)))
             rc = CAIRN_E_INTERNAL; /* parts written under different layouts */
         if (!rc) {
             ec_fmt(nv.codec, sizeof(nv.codec), "%s", codec);
             nv.k = k;
             nv.m = m;
             nv.block_size = bs;
+            nv.block_sum = bsum;
             uint8_t md5[16];
             if (strlen(got) != 32 || sc_hex_decode(got, md5, 16))
                 rc = CAIRN_E_INVALID_PART;

@@ -7,6 +7,7 @@
  * renames the part files into the new version's data directory: no copying.
  */
 #include "rep-internal.h"
+#include "sc-blockfile.h"
 #include "sc-frame.h"
 #include "sc-keypath.h"
 #include "sc-util.h"
@@ -149,6 +150,7 @@ int rep_mpu_create(void *state, struct cairn_req *req, const char *bucket, const
 struct part_meta {
     int ok;
     uint64_t size, block_size;
+    enum sc_block_sum block_sum; /* absent in parts written before "block_sum": xxh64 */
     char etag[80];
     int64_t mtime;
     char file[33];
@@ -168,7 +170,8 @@ static int read_part_meta(struct sc_drive *d, const char *dir, uint32_t n, struc
     const char *etag = json_string_value(json_object_get(o, "etag"));
     const char *file = json_string_value(json_object_get(o, "file"));
     json_t *attrs = json_object_get(o, "attrs");
-    if (!etag || !valid_id(file) || !json_is_array(attrs)) {
+    if (!etag || !valid_id(file) || !json_is_array(attrs) ||
+        sc_block_sum_parse(json_string_value(json_object_get(o, "block_sum")), &pm->block_sum)) {
         json_decref(o);
         return -1;
     }
@@ -231,9 +234,10 @@ int rep_mpu_put_part(void *state, struct cairn_req *req, const char *upload_id,
                                            put->final->attrs[i].value));
     int64_t now = st->sv->now_ms();
     const char *etag = put->final ? put->final->etag : "";
-    json_t *o = json_pack("{sI sI ss sI ss so}", "size", (json_int_t)w.size, "block_size",
+    json_t *o = json_pack("{sI sI ss sI ss so ss}", "size", (json_int_t)w.size, "block_size",
                           (json_int_t)st->block_size, "etag", etag, "mtime", (json_int_t)now,
-                          "file", w.id, "attrs", a);
+                          "file", w.id, "attrs", a, "block_sum",
+                          sc_block_sum_name(SC_SUM_DEFAULT));
     char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
     if (!s) {
@@ -460,7 +464,8 @@ int rep_mpu_complete(void *state, struct cairn_req *req, const char *bucket, con
         strip_quotes(parts[i].etag, want, sizeof(want));
         if (best_part_meta(st, order, u.copies, dir, parts[i].number, &pm[i]) ||
             strcmp(pm[i].etag, want) || strlen(want) != 32 || sc_hex_decode(want, md5, 16) ||
-            pm[i].block_size != (i ? pm[0].block_size : pm[i].block_size)) {
+            pm[i].block_size != (i ? pm[0].block_size : pm[i].block_size) ||
+            pm[i].block_sum != pm[0].block_sum) {
             rc = CAIRN_E_INVALID_PART;
             break;
         }
@@ -505,6 +510,7 @@ int rep_mpu_complete(void *state, struct cairn_req *req, const char *bucket, con
     nv.k = 1;
     nv.m = u.copies - 1;
     nv.block_size = pm[0].block_size ? pm[0].block_size : st->block_size;
+    nv.block_sum = pm[0].block_sum;
     for (int s = 0; s < u.copies; s++)
         nv.dist[s] = (uint8_t)s;
     char data_id[33];
