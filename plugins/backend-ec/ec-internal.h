@@ -185,6 +185,11 @@ int ec_write_body(struct ec_state *st, struct cairn_req *req, size_t set, const 
 /* Removes leftover temporary files and frees inline buffers. */
 void ec_written_clear(struct ec_state *st, size_t set, struct ec_written *w);
 
+/* Frees the stripe buffers kept for later GETs that nobody took for idle_ms
+ * (they are kept so a busy server does not page-fault fresh ones, and given
+ * back once it is quiet); returns how many were freed. */
+size_t ec_read_release_idle(int64_t idle_ms);
+
 /*
  * Streams bytes [off, off+len) of version `v` (agreed metadata in q) to
  * body_write.  Shards that fail (missing, unreadable, bad checksum) are

@@ -303,25 +303,38 @@ static int setup_drives(struct ec_state *st)
 
 /* ---- scanner ---- */
 
+/* Stripe buffers unused this long are given back (ec_read_release_idle). */
+#define EC_BUF_IDLE_MS 2000
+
+/* Wakes every second to give back idle GET buffers; heals every set when a
+ * heal is pending or scanner_interval_s (0: never) has passed. */
 static void *scanner_main(void *arg)
 {
     struct ec_state *st = arg;
+    int64_t next_scan = st->scanner_interval_s > 0
+                            ? sc_now_ms() + (int64_t)st->scanner_interval_s * 1000
+                            : INT64_MAX;
     pthread_mutex_lock(&st->mu);
     while (!st->stop) {
         if (!st->heal_pending) {
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_sec += st->scanner_interval_s > 0 ? st->scanner_interval_s : 3600;
+            ts.tv_sec += 1;
             pthread_cond_timedwait(&st->cond, &st->mu, &ts);
             if (st->stop)
                 break;
-            if (!st->heal_pending && st->scanner_interval_s <= 0)
+            pthread_mutex_unlock(&st->mu);
+            ec_read_release_idle(EC_BUF_IDLE_MS);
+            pthread_mutex_lock(&st->mu);
+            if (!st->heal_pending && sc_now_ms() < next_scan)
                 continue;
         }
         st->heal_pending = 0;
         pthread_mutex_unlock(&st->mu);
         ec_heal_all(st, NULL);
         pthread_mutex_lock(&st->mu);
+        if (st->scanner_interval_s > 0)
+            next_scan = sc_now_ms() + (int64_t)st->scanner_interval_s * 1000;
     }
     pthread_mutex_unlock(&st->mu);
     return NULL;
@@ -427,10 +440,8 @@ static int ec_init(const struct cairn_services *sv, const struct cairn_config *c
     st->scanner_interval_s = set.scanner_interval_s;
     if ((rc = setup_drives(st)))
         goto fail;
-    if (st->scanner_interval_s > 0 || st->heal_pending) {
-        if (pthread_create(&st->scanner, NULL, scanner_main, st) == 0)
-            st->scanner_running = 1;
-    }
+    if (pthread_create(&st->scanner, NULL, scanner_main, st) == 0)
+        st->scanner_running = 1;
     *state_r = st;
     return 0;
 fail:

@@ -14,6 +14,7 @@
 #include "sc-util.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,7 @@ static struct {
     struct {
         uint8_t *mem;
         size_t size;
+        int64_t kept_ms; /* when it was given back */
     } b[EC_BUF_KEEP];
 } buf_cache = {PTHREAD_MUTEX_INITIALIZER, 0, 0, {{0}}};
 
@@ -72,12 +74,35 @@ static void buf_put(uint8_t *mem, size_t size)
     pthread_mutex_lock(&buf_cache.mu);
     if (buf_cache.n < EC_BUF_KEEP && buf_cache.bytes + size <= EC_BUF_KEEP_BYTES) {
         buf_cache.b[buf_cache.n].mem = mem;
+        buf_cache.b[buf_cache.n].kept_ms = sc_now_ms();
         buf_cache.b[buf_cache.n++].size = size;
         buf_cache.bytes += size;
         mem = NULL;
     }
     pthread_mutex_unlock(&buf_cache.mu);
     free(mem);
+}
+
+size_t ec_read_release_idle(int64_t idle_ms)
+{
+    int64_t before = sc_now_ms() - idle_ms;
+    uint8_t *gone[EC_BUF_KEEP];
+    size_t n_gone = 0;
+    pthread_mutex_lock(&buf_cache.mu);
+    for (size_t i = buf_cache.n; i-- > 0;)
+        if (buf_cache.b[i].kept_ms <= before) {
+            gone[n_gone++] = buf_cache.b[i].mem;
+            buf_cache.bytes -= buf_cache.b[i].size;
+            buf_cache.b[i] = buf_cache.b[--buf_cache.n];
+        }
+    pthread_mutex_unlock(&buf_cache.mu);
+    for (size_t i = 0; i < n_gone; i++)
+        free(gone[i]);
+    /* the core's malloc_trim ran a second after the last request, before
+     * these were freed: give their pages back now */
+    if (n_gone)
+        malloc_trim(0);
+    return n_gone;
 }
 
 /* The kept buffers go when the plugin is unloaded (or the process exits). */
