@@ -11,6 +11,7 @@
  */
 #include "fake-core.h"
 #include "tap.h"
+#include "test-files.h"
 
 #include <dirent.h>
 #include <limits.h>
@@ -77,54 +78,6 @@ static void count_files(const char *path, int *parts, int *metas)
             (*metas)++;
     }
     closedir(d);
-}
-
-/* Lists regular files named `name` (prefix match) under path into out[]. */
-static void find_files(const char *path, const char *name, char ***out, size_t *n)
-{
-    DIR *d = opendir(path);
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || !strcmp(e->d_name, ".cairn.sys"))
-            continue;
-        char p[PATH_MAX];
-        snprintf(p, sizeof(p), "%s/%s", path, e->d_name);
-        struct stat st;
-        if (lstat(p, &st))
-            continue;
-        if (S_ISDIR(st.st_mode))
-            find_files(p, name, out, n);
-        else if (!strncmp(e->d_name, name, strlen(name))) {
-            *out = realloc(*out, (*n + 1) * sizeof(**out));
-            (*out)[(*n)++] = strdup(p);
-        }
-    }
-    closedir(d);
-}
-
-static uint8_t *read_file(const char *p, size_t *len)
-{
-    FILE *f = fopen(p, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc((size_t)n + 1);
-    *len = fread(b, 1, (size_t)n, f);
-    fclose(f);
-    return b;
-}
-
-static void write_file(const char *p, const uint8_t *b, size_t len)
-{
-    FILE *f = fopen(p, "wb");
-    if (f) {
-        fwrite(b, 1, len, f);
-        fclose(f);
-    }
 }
 
 struct obj {
@@ -258,20 +211,20 @@ static void bitrot(void)
     for (int dr = 0; dr < m; dr++) {
         char p[PATH_MAX];
         drive_path(tag, dr, p, sizeof(p));
-        find_files(p, "part.", &files, &nf);
-        find_files(p, ".obj", &files, &nf);
+        tf_find_files(p, "part.", 0, &files, &nf);
+        tf_find_files(p, ".obj", 0, &files, &nf);
     }
     uint8_t **orig = calloc(nf, sizeof(*orig));
     size_t *olen = calloc(nf, sizeof(*olen));
     for (size_t i = 0; i < nf; i++) {
-        orig[i] = read_file(files[i], &olen[i]);
+        orig[i] = tf_read_file(files[i], &olen[i]);
         if (olen[i] == 0)
             continue;
         uint8_t *b = malloc(olen[i]);
         memcpy(b, orig[i], olen[i]);
         size_t off = (i * 7919u) % olen[i];
         b[off] ^= 0x5a;
-        write_file(files[i], b, olen[i]);
+        tf_write_file(files[i], b, olen[i]);
         free(b);
     }
     ok(nf > (size_t)count, "bitrot: damaged %zu files on %d drives", nf, m);
@@ -284,7 +237,7 @@ static void bitrot(void)
     size_t repaired = 0;
     for (size_t i = 0; i < nf; i++) {
         size_t l;
-        uint8_t *b = read_file(files[i], &l);
+        uint8_t *b = tf_read_file(files[i], &l);
         /* shard files must be restored exactly; metadata files must be valid
          * again (same bytes, since the encoding is deterministic) */
         repaired += b && l == olen[i] && !memcmp(b, orig[i], l);

@@ -12,6 +12,7 @@
  */
 #include "fake-core.h"
 #include "tap.h"
+#include "test-files.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -66,30 +67,8 @@ static void wipe(const char *tag, int i)
 /* Collects paths of part.* and .obj files under a directory. */
 static void collect(const char *path, char ***parts, size_t *np, char ***metas, size_t *nm)
 {
-    DIR *d = opendir(path);
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
-            !strcmp(e->d_name, ".cairn.sys"))
-            continue;
-        char p[PATH_MAX];
-        snprintf(p, sizeof(p), "%s/%s", path, e->d_name);
-        struct stat sb;
-        if (lstat(p, &sb))
-            continue;
-        if (S_ISDIR(sb.st_mode))
-            collect(p, parts, np, metas, nm);
-        else if (!strncmp(e->d_name, "part.", 5)) {
-            *parts = realloc(*parts, (*np + 1) * sizeof(char *));
-            (*parts)[(*np)++] = strdup(p);
-        } else if (!strcmp(e->d_name, ".obj")) {
-            *metas = realloc(*metas, (*nm + 1) * sizeof(char *));
-            (*metas)[(*nm)++] = strdup(p);
-        }
-    }
-    closedir(d);
+    tf_find_files(path, "part.", 0, parts, np);
+    tf_find_files(path, ".obj", 1, metas, nm);
 }
 
 static void free_list(char **l, size_t n)
